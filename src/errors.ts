@@ -19,7 +19,9 @@ export type AtomicLogErrorCode =
   | "SEQUENCE_OVERFLOW"
   | "FINGERPRINT_MISMATCH"
   | "INVALID_HANDLE"
-  | "UNSUPPORTED_PLATFORM";
+  | "UNSUPPORTED_PLATFORM"
+  | "WRITER_STALLED"
+  | "POOL_EXHAUSTED";
 
 /** Base class for runtime failures that are not argument errors. */
 export class AtomicLogError extends Error {
@@ -116,6 +118,13 @@ export class SnapshotBudgetError extends AtomicLogError {
     );
     this.needed = needed;
     this.available = available;
+  }
+}
+
+/** Every snapshot slot is taken (`maxSnapshots` snapshots are alive). */
+export class TooManySnapshotsError extends AtomicLogError {
+  constructor(slots: number) {
+    super("SNAPSHOT_BUDGET", `all ${slots} snapshot slots are taken; release snapshots or raise maxSnapshots`);
   }
 }
 

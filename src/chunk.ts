@@ -1,0 +1,80 @@
+/**
+ * One segment's worth of a snapshot: a contiguous run of records in one
+ * buffer. For tight loops, `at(i)` moves one flyweight; for raw access,
+ * `buffer`, `byteOffset` and `recordBytes` locate the records directly.
+ */
+import type { RecordCodec } from "./codec.ts";
+import { InvalidOptionError } from "./errors.ts";
+import type { RecordView } from "./record-view.ts";
+import type { Slab } from "./slab.ts";
+
+/** A per-segment slice of a snapshot. */
+export class SegmentChunk<V extends RecordView, D> implements Iterable<V> {
+  /** @internal */ readonly slab: Slab;
+  /** Byte offset of the first record in {@link buffer}. */
+  readonly byteOffset: number;
+  /** Number of records in this chunk. */
+  readonly length: number;
+  /** The segment's sequence number (0 for the first segment of a log that starts at sequence 0). */
+  readonly sequence: number;
+  /** Sequence number of the chunk's first record. */
+  readonly startSequence: number;
+  /** Bytes per record. */
+  readonly recordBytes: number;
+  private readonly codec: RecordCodec<V, D>;
+  private view: V | undefined;
+
+  /** @internal Chunks come from `snapshot.chunks()`. */
+  constructor(codec: RecordCodec<V, D>, slab: Slab, byteOffset: number, length: number, sequence: number, startSequence: number, recordBytes: number) {
+    this.codec = codec;
+    this.slab = slab;
+    this.byteOffset = byteOffset;
+    this.length = length;
+    this.sequence = sequence;
+    this.startSequence = startSequence;
+    this.recordBytes = recordBytes;
+  }
+
+  /** The buffer holding the records (shared memory: read-only by contract). */
+  get buffer(): ArrayBufferLike {
+    return this.slab.buffer;
+  }
+
+  /**
+   * This chunk's flyweight positioned on record `index`. Each call moves the same view.
+   * @throws {RangeError} if `index` is not an integer in `[0, length)`.
+   */
+  at(index: number): V {
+    if (!Number.isInteger(index) || index < 0 || index >= this.length) {
+      throw new InvalidOptionError("index", index, `an integer in [0, ${this.length})`);
+    }
+    return this.viewAt(index);
+  }
+
+  private viewAt(index: number): V {
+    const view = (this.view ??= this.codec.view());
+    return view._wrapSlab(this.slab, this.byteOffset + index * this.recordBytes);
+  }
+
+  /** Calls `fn(view, sequence)` for each record in the chunk. */
+  forEach(fn: (view: V, sequence: number) => void): void {
+    const view = this.viewAt(0);
+    const base = this.byteOffset;
+    for (let i = 0; i < this.length; i++) {
+      view.byteOffset = base + i * this.recordBytes;
+      fn(view, this.startSequence + i);
+    }
+  }
+
+  /** Copies the chunk's records out as plain objects. */
+  toArray(): D[] {
+    const out: D[] = [];
+    for (let i = 0; i < this.length; i++) out.push(this.codec.read(this.viewAt(i)));
+    return out;
+  }
+
+  /** Iterates the chunk's records, yielding its flyweight. */
+  *[Symbol.iterator](): Iterator<V> {
+    for (let i = 0; i < this.length; i++) yield this.viewAt(i);
+  }
+}

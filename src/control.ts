@@ -1,0 +1,114 @@
+/**
+ * The control block: one Int32Array over a SharedArrayBuffer that holds every
+ * piece of shared log state except record bytes.
+ *
+ * Layout (32-bit words):
+ *
+ * ```
+ * [0, 32)                     header (below)
+ * [SEG_BASE, +4*pool)         per physical segment: count, seqHi, seqLo, generation
+ * [dirBase, +dirSize)         directory ring: segment sequence mod dirSize -> physical segment
+ * [pinBase, +8*pinSlots)      pin slots, one per live snapshot (see pins.ts)
+ * ```
+ *
+ * Sequence numbers are exact up to 2^53, so they do not fit one Int32 word.
+ * They are stored as (hi, lo) pairs, and every multi-word value is read under
+ * a seqlock (an even/odd version word) written by its single owner. Only the
+ * per-segment `count` changes on every append, and it is one word: publishing
+ * a record is one `Atomics.store`.
+ */
+
+/** Header word offsets. */
+export const H = {
+  MAGIC: 0,
+  FORMAT: 1,
+  RECORD_BYTES: 2,
+  SEGMENT_CAPACITY: 3,
+  RETAINED_SEGMENTS: 4,
+  POOL_SEGMENTS: 5,
+  PIN_SLOTS: 6,
+  DIR_SIZE: 7,
+  /** Writer claim token; 0 when nobody holds the writer. */
+  CLAIM: 8,
+  /** Seqlock over HEAD_* and OLDEST_*: odd while the writer is rolling. */
+  WINDOW_VERSION: 9,
+  HEAD_SEQ_HI: 10,
+  HEAD_SEQ_LO: 11,
+  HEAD_PHYS: 12,
+  OLDEST_SEQ_HI: 13,
+  OLDEST_SEQ_LO: 14,
+  /** Number of readers parked in `cursor.ready()`; the writer notifies only when non-zero. */
+  WAITERS: 15,
+  /** Bumped on publish when WAITERS > 0; readers `Atomics.waitAsync` on it. */
+  NOTIFY: 16,
+  /** Pin budget in segments. */
+  BUDGET: 17,
+  /** Segments currently reserved by live snapshots. */
+  BUDGET_USED: 18,
+  RETAINED_CAPACITY_HI: 19,
+  RETAINED_CAPACITY_LO: 20,
+  /** One past the highest pin slot ever taken; bounds the writer's pin scan. */
+  PIN_HIGH_WATER: 21,
+  /** Incremented on every successful writer claim. */
+  CLAIM_EPOCH: 22,
+  FINGERPRINT_HI: 23,
+  FINGERPRINT_LO: 24,
+  INITIAL_SEQ_HI: 25,
+  INITIAL_SEQ_LO: 26,
+} as const;
+
+/** Words reserved for the header. */
+export const HEADER_WORDS = 32;
+/** First word of the per-segment table. */
+export const SEG_BASE = HEADER_WORDS;
+/** Words per physical segment in the segment table. */
+export const SEG_WORDS = 4;
+/** Offsets inside one segment-table entry. */
+export const SEG = { COUNT: 0, SEQ_HI: 1, SEQ_LO: 2, GENERATION: 3 } as const;
+/** Words per pin slot. */
+export const PIN_WORDS = 8;
+/** Identifies a control block ("ALOG"). */
+export const MAGIC = 0x474f4c41;
+/** Bumped when the shared layout changes incompatibly. */
+export const FORMAT = 1;
+
+const TWO_32 = 4294967296;
+
+/** Reads a 53-bit value stored as (hi, lo) words at `at`, `at + 1`. Not atomic as a pair: callers use a seqlock. */
+export function loadPair(ctl: Int32Array, at: number): number {
+  return Atomics.load(ctl, at) * TWO_32 + (Atomics.load(ctl, at + 1) >>> 0);
+}
+
+/** Stores a 53-bit value as (hi, lo) words. */
+export function storePair(ctl: Int32Array, at: number, value: number): void {
+  Atomics.store(ctl, at, Math.floor(value / TWO_32));
+  Atomics.store(ctl, at + 1, value >>> 0);
+}
+
+/** Where the variable-size regions of a control block start. */
+export interface ControlGeometry {
+  /** Physical segments in the pool. */
+  readonly poolSegments: number;
+  /** Directory ring size (a power of two larger than the window). */
+  readonly dirSize: number;
+  /** Number of pin slots. */
+  readonly pinSlots: number;
+  /** First word of the directory. */
+  readonly dirBase: number;
+  /** First word of the pin table. */
+  readonly pinBase: number;
+  /** Total words. */
+  readonly words: number;
+}
+
+/** Computes region offsets for a control block. */
+export function controlGeometry(poolSegments: number, dirSize: number, pinSlots: number): ControlGeometry {
+  const dirBase = SEG_BASE + SEG_WORDS * poolSegments;
+  const pinBase = dirBase + dirSize;
+  return { poolSegments, dirSize, pinSlots, dirBase, pinBase, words: pinBase + PIN_WORDS * pinSlots };
+}
+
+/** Word index of physical segment `phys`'s published record count. */
+export function countIndex(phys: number): number {
+  return SEG_BASE + SEG_WORDS * phys + SEG.COUNT;
+}

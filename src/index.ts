@@ -1,0 +1,30 @@
+/**
+ * atomic-log: a rolling window of typed records shared from one writer to
+ * many readers across Bun workers, zero-copy over SharedArrayBuffer.
+ *
+ * Records are declared in `schemas/*.ts` with the types of `atomic-log/schema`
+ * and turned into codecs and flyweight views by `atomic-log codegen`.
+ */
+export { AtomicLog, type LogStats } from "./log.ts";
+export { Writer } from "./writer.ts";
+export { Snapshot } from "./snapshot.ts";
+export { SegmentChunk } from "./chunk.ts";
+export type { LogOptions } from "./options.ts";
+export type { RecordCodec, FieldInfo, FieldKind, ViewOf, DataOf } from "./codec.ts";
+export { RecordView, type ViewLayout } from "./record-view.ts";
+export { Slab } from "./slab.ts";
+export { truncateUtf8, utf8Length } from "./utf8.ts";
+export {
+  AtomicLogError,
+  type AtomicLogErrorCode,
+  FieldRangeError,
+  FingerprintMismatchError,
+  InvalidHandleError,
+  InvalidOptionError,
+  RecordFieldError,
+  SequenceOverflowError,
+  SnapshotBudgetError,
+  SnapshotReleasedError,
+  TooManySnapshotsError,
+  WriterReleasedError,
+} from "./errors.ts";

@@ -1,0 +1,112 @@
+/**
+ * The shared state of one log as seen from one worker: the control block, the
+ * segment store and the codec. Writers, snapshots and cursors all read
+ * through it; everything here except the codec is shared memory.
+ */
+import type { RecordCodec } from "./codec.ts";
+import { FORMAT, H, MAGIC, SEG, SEG_BASE, SEG_WORDS, controlGeometry, storePair } from "./control.ts";
+import type { LogGeometry } from "./options.ts";
+import { PinTable } from "./pins.ts";
+import type { RecordView } from "./record-view.ts";
+import { MemorySegmentStore, type SegmentStore } from "./segment-store.ts";
+import { writeWindow } from "./window.ts";
+
+/** Fingerprints are 16 hex digits; the control block keeps them as two words. */
+export function fingerprintWords(fingerprint: string): [number, number] {
+  const padded = fingerprint.padStart(16, "0").slice(-16);
+  return [parseInt(padded.slice(0, 8), 16) | 0, parseInt(padded.slice(8), 16) | 0];
+}
+
+/** Per-worker access to one log's shared memory. */
+export class LogState<V extends RecordView, D> {
+  readonly codec: RecordCodec<V, D>;
+  readonly ctl: Int32Array;
+  readonly store: SegmentStore;
+  readonly pins: PinTable;
+  readonly segmentCapacity: number;
+  readonly retainedSegments: number;
+  readonly retainedCapacity: number;
+  readonly poolSegments: number;
+  readonly recordBytes: number;
+  readonly dirBase: number;
+  readonly dirSize: number;
+  readonly budget: number;
+
+  constructor(codec: RecordCodec<V, D>, ctl: Int32Array, store: SegmentStore) {
+    this.codec = codec;
+    this.ctl = ctl;
+    this.store = store;
+    this.segmentCapacity = ctl[H.SEGMENT_CAPACITY]!;
+    this.retainedSegments = ctl[H.RETAINED_SEGMENTS]!;
+    this.retainedCapacity = ctl[H.RETAINED_CAPACITY_HI]! * 4294967296 + (ctl[H.RETAINED_CAPACITY_LO]! >>> 0);
+    this.poolSegments = ctl[H.POOL_SEGMENTS]!;
+    this.recordBytes = ctl[H.RECORD_BYTES]!;
+    this.dirSize = ctl[H.DIR_SIZE]!;
+    this.budget = ctl[H.BUDGET]!;
+    const geometry = controlGeometry(this.poolSegments, this.dirSize, ctl[H.PIN_SLOTS]!);
+    this.dirBase = geometry.dirBase;
+    this.pins = new PinTable(ctl, geometry.pinBase, geometry.pinSlots);
+  }
+
+  /** Allocates and initialises a new log: an empty head segment at the initial sequence. */
+  static create<V extends RecordView, D>(codec: RecordCodec<V, D>, g: LogGeometry): LogState<V, D> {
+    const geometry = controlGeometry(g.poolSegments, g.dirSize, g.maxSnapshots);
+    const ctl = new Int32Array(new SharedArrayBuffer(geometry.words * 4));
+    ctl[H.MAGIC] = MAGIC;
+    ctl[H.FORMAT] = FORMAT;
+    ctl[H.RECORD_BYTES] = g.recordBytes;
+    ctl[H.SEGMENT_CAPACITY] = g.segmentCapacity;
+    ctl[H.RETAINED_SEGMENTS] = g.retainedSegments;
+    ctl[H.POOL_SEGMENTS] = g.poolSegments;
+    ctl[H.PIN_SLOTS] = g.maxSnapshots;
+    ctl[H.DIR_SIZE] = g.dirSize;
+    ctl[H.BUDGET] = g.snapshotBudget;
+    storePair(ctl, H.RETAINED_CAPACITY_HI, g.retainedCapacity);
+    storePair(ctl, H.INITIAL_SEQ_HI, g.initialSequence);
+    const [fpHi, fpLo] = fingerprintWords(codec.fingerprint);
+    ctl[H.FINGERPRINT_HI] = fpHi;
+    ctl[H.FINGERPRINT_LO] = fpLo;
+
+    const store = MemorySegmentStore.allocate(g.poolSegments, g.segmentBytes);
+    // The steady state cycles through the window plus one segment (LIFO reuse), so only those are touched now.
+    if (g.preTouch) store.preTouch(g.retainedSegments + 2);
+
+    const headSeq = g.initialSequence / g.segmentCapacity;
+    const state = new LogState(codec, ctl, store);
+    state.prepareSegment(0, headSeq);
+    writeWindow(ctl, headSeq, headSeq, 0);
+    return state;
+  }
+
+  /** Writer side: makes physical segment `phys` an empty segment with sequence `seq` and maps it in the directory. */
+  prepareSegment(phys: number, seq: number): void {
+    const ctl = this.ctl;
+    const at = SEG_BASE + SEG_WORDS * phys;
+    // Generation first: a cursor that read this segment's old records notices the change.
+    Atomics.add(ctl, at + SEG.GENERATION, 1);
+    storePair(ctl, at + SEG.SEQ_HI, seq);
+    Atomics.store(ctl, at + SEG.COUNT, 0);
+    Atomics.store(ctl, this.dirBase + (seq % this.dirSize), phys);
+  }
+
+  /** Physical segment mapped to segment sequence `seq` (valid only while `seq` is in the window or pinned). */
+  physOf(seq: number): number {
+    return Atomics.load(this.ctl, this.dirBase + (seq % this.dirSize));
+  }
+
+  /** Segment sequence currently held by physical segment `phys`. */
+  seqOf(phys: number): number {
+    const at = SEG_BASE + SEG_WORDS * phys;
+    return Atomics.load(this.ctl, at + SEG.SEQ_HI) * 4294967296 + (Atomics.load(this.ctl, at + SEG.SEQ_LO) >>> 0);
+  }
+
+  /** How many times physical segment `phys` has been (re)used; 0 if never. */
+  generationOf(phys: number): number {
+    return Atomics.load(this.ctl, SEG_BASE + SEG_WORDS * phys + SEG.GENERATION);
+  }
+
+  /** Published record count of physical segment `phys`. */
+  countOf(phys: number): number {
+    return Atomics.load(this.ctl, SEG_BASE + SEG_WORDS * phys + SEG.COUNT);
+  }
+}

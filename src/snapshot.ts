@@ -1,0 +1,330 @@
+/**
+ * A stable, zero-copy view of the log's window at one moment.
+ *
+ * Taking a snapshot copies the window's segment map (one integer per
+ * segment), reserves pin budget, publishes a pin range and validates it
+ * against the window (see pins.ts). From then on the writer will not recycle
+ * those segments, so the records a snapshot shows never change while it is
+ * held, in any worker. Releasing it (or letting it be garbage-collected)
+ * returns its segments and budget.
+ *
+ * Refresh moves the snapshot to the current window and, unlike the Rust
+ * crate, trims its front to that window too, so no snapshot grows without
+ * bound. When nothing rolled since the last capture, refresh is two atomic
+ * loads.
+ */
+import { H, countIndex } from "./control.ts";
+import { InvalidOptionError, SnapshotBudgetError, SnapshotReleasedError, TooManySnapshotsError } from "./errors.ts";
+import type { AtomicLog } from "./log.ts";
+import type { LogState } from "./log-state.ts";
+import type { PinTable } from "./pins.ts";
+import type { RecordView } from "./record-view.ts";
+import { ownerTag } from "./thread.ts";
+import { SegmentChunk } from "./chunk.ts";
+import { WindowState, readOldest, readWindow } from "./window.ts";
+
+/** What the finalizer needs to release a dropped snapshot; never references the snapshot itself. */
+class PinLease {
+  slot = -1;
+  reserved = 0;
+  constructor(
+    readonly ctl: Int32Array,
+    readonly pins: PinTable,
+  ) {}
+
+  /** Reserves `delta` more segments of budget, or throws without reserving. */
+  grow(delta: number, budget: number): void {
+    const used = Atomics.add(this.ctl, H.BUDGET_USED, delta) + delta;
+    if (used > budget) {
+      Atomics.sub(this.ctl, H.BUDGET_USED, delta);
+      throw new SnapshotBudgetError(delta + this.reserved, budget - (used - delta), budget);
+    }
+    this.reserved += delta;
+    this.pins.setReserved(this.slot, this.reserved);
+  }
+
+  /** Returns `delta` segments of budget. */
+  shrink(delta: number): void {
+    this.reserved -= delta;
+    this.pins.setReserved(this.slot, this.reserved);
+    Atomics.sub(this.ctl, H.BUDGET_USED, delta);
+  }
+
+  release(): void {
+    if (this.slot < 0) return;
+    Atomics.sub(this.ctl, H.BUDGET_USED, this.reserved);
+    this.reserved = 0;
+    this.pins.release(this.slot);
+    this.slot = -1;
+  }
+}
+
+const snapshotFinalizer = new FinalizationRegistry<PinLease>((lease) => lease.release());
+const scratch = new WindowState();
+
+/** A stable view of the log's window; iterate it, index it, or walk it per segment. */
+export class Snapshot<V extends RecordView, D> implements Iterable<V>, Disposable {
+  private readonly state: LogState<V, D>;
+  private readonly owner: AtomicLog<V, D>;
+  private readonly lease: PinLease;
+  private readonly segCap: number;
+  private readonly recBytes: number;
+  /** Physical segment of each captured segment, oldest first. */
+  private segs: Int32Array;
+  private segCount = 0;
+  private firstSeg = 0;
+  private lastCount = 0;
+  private lastCountAt = 0;
+  private windowVersion = -1;
+  private released = false;
+  private readonly flyweight: V;
+
+  /** @internal Use `log.snapshot()` or `Snapshot.from(log)`. */
+  constructor(owner: AtomicLog<V, D>, state: LogState<V, D>) {
+    this.owner = owner;
+    this.state = state;
+    this.segCap = state.segmentCapacity;
+    this.recBytes = state.recordBytes;
+    this.segs = new Int32Array(state.retainedSegments + 1);
+    this.flyweight = state.codec.view();
+    this.lease = new PinLease(state.ctl, state.pins);
+    const slot = state.pins.acquire(ownerTag());
+    if (slot < 0) {
+      throw new TooManySnapshotsError(state.pins.size);
+    }
+    this.lease.slot = slot;
+    try {
+      this.capture();
+    } catch (error) {
+      this.lease.release();
+      throw error;
+    }
+    snapshotFinalizer.register(this, this.lease, this);
+  }
+
+  /** A fresh snapshot of `log`; the same as `log.snapshot()`. */
+  static from<V extends RecordView, D>(log: AtomicLog<V, D>): Snapshot<V, D> {
+    return log.snapshot();
+  }
+
+  private capture(): void {
+    const st = this.state;
+    const ctl = st.ctl;
+    const lease = this.lease;
+    for (;;) {
+      const win = readWindow(ctl, scratch);
+      const oldest = win.oldest;
+      const head = win.head;
+      const n = head - oldest + 1;
+      // The map must be read before the pin is validated: an entry read before a
+      // successful validation is known to be current (see pins.ts).
+      const segs = this.segs;
+      for (let i = 0; i < n; i++) segs[i] = st.physOf(oldest + i);
+      if (n > lease.reserved) lease.grow(n - lease.reserved, st.budget);
+      st.pins.setRange(lease.slot, oldest, head);
+      const nowOldest = readOldest(ctl);
+      if (nowOldest > head) continue; // we were slower than a whole window of rolls; start again
+      let skip = 0;
+      if (nowOldest > oldest) {
+        // Segments before nowOldest may already be recycled; the rest are pinned and mapped correctly.
+        skip = nowOldest - oldest;
+        segs.copyWithin(0, skip, n);
+        st.pins.setRange(lease.slot, nowOldest, head);
+      }
+      this.firstSeg = oldest + skip;
+      this.segCount = n - skip;
+      if (lease.reserved > this.segCount) lease.shrink(lease.reserved - this.segCount);
+      this.lastCountAt = countIndex(win.headPhys);
+      this.lastCount = Atomics.load(ctl, this.lastCountAt);
+      this.windowVersion = win.version;
+      return;
+    }
+  }
+
+  /**
+   * Moves the snapshot to the log's current window (trimming its front to
+   * the retention window) and returns it. Records seen before a refresh may
+   * be gone after it; records inside the new window are stable until the next
+   * refresh or release.
+   * @throws {SnapshotBudgetError} if the new window needs more pin budget than is free; the snapshot is then unchanged.
+   */
+  refresh(): this {
+    this.check();
+    if (Atomics.load(this.state.ctl, H.WINDOW_VERSION) === this.windowVersion) {
+      this.lastCount = Atomics.load(this.state.ctl, this.lastCountAt);
+      return this;
+    }
+    this.capture();
+    return this;
+  }
+
+  private check(): void {
+    if (this.released) throw new SnapshotReleasedError();
+  }
+
+  /** Number of records in the snapshot. */
+  get length(): number {
+    this.check();
+    return this.segCount === 0 ? 0 : (this.segCount - 1) * this.segCap + this.lastCount;
+  }
+
+  /** Whether the snapshot holds no records. */
+  isEmpty(): boolean {
+    return this.length === 0;
+  }
+
+  /** Sequence number of the first record (or of the next record to be written, when empty). */
+  get startSequence(): number {
+    this.check();
+    return this.firstSeg * this.segCap;
+  }
+
+  /** One past the sequence number of the last record. */
+  get endSequence(): number {
+    return this.startSequence + this.length;
+  }
+
+  /** Segment sequences covered, oldest first, as `[first, last]`. */
+  get segmentRange(): readonly [number, number] {
+    this.check();
+    return [this.firstSeg, this.firstSeg + this.segCount - 1];
+  }
+
+  /**
+   * The snapshot's flyweight view positioned on record `index` (0 is the oldest).
+   * Each call moves the same view; copy values out or use {@link read} to keep them.
+   * @throws {RangeError} if `index` is not an integer in `[0, length)`.
+   */
+  at(index: number): V {
+    const length = this.length;
+    if (!Number.isInteger(index) || index < 0 || index >= length) {
+      throw new InvalidOptionError("index", index, `an integer in [0, ${length})`);
+    }
+    const s = Math.floor(index / this.segCap);
+    const phys = this.segs[s]!;
+    const store = this.state.store;
+    return this.flyweight._wrapSlab(store.slab(phys), store.base(phys) + (index - s * this.segCap) * this.recBytes);
+  }
+
+  /** Copies record `index` out as a plain object. */
+  read(index: number): D {
+    return this.state.codec.read(this.at(index));
+  }
+
+  /** Sequence number of record `index`. */
+  sequenceAt(index: number): number {
+    return this.startSequence + index;
+  }
+
+  /**
+   * Calls `fn(view, sequence)` for every record, oldest first. The fastest
+   * flat iteration: no iterator objects, one flyweight repositioned per record.
+   */
+  forEach(fn: (view: V, sequence: number) => void): void {
+    this.check();
+    const store = this.state.store;
+    const view = this.flyweight;
+    const rec = this.recBytes;
+    let seq = this.firstSeg * this.segCap;
+    for (let s = 0; s < this.segCount; s++) {
+      const phys = this.segs[s]!;
+      const count = s === this.segCount - 1 ? this.lastCount : this.segCap;
+      const base = store.base(phys);
+      view._wrapSlab(store.slab(phys), base);
+      for (let i = 0; i < count; i++) {
+        view.byteOffset = base + i * rec;
+        fn(view, seq++);
+      }
+    }
+  }
+
+  /** Iterates records oldest first, yielding the snapshot's flyweight view. */
+  [Symbol.iterator](): Iterator<V> {
+    this.check();
+    return new SnapshotIterator(this.chunkList(), this.flyweight);
+  }
+
+  /** Same as `[Symbol.iterator]()`. */
+  iter(): IterableIterator<V> {
+    const it = this[Symbol.iterator]();
+    return Object.assign(it, { [Symbol.iterator]: () => it }) as IterableIterator<V>;
+  }
+
+  /** Per-segment slices, oldest first, each with its segment sequence and records. Empty segments are skipped. */
+  chunks(): SegmentChunk<V, D>[] {
+    this.check();
+    return this.chunkList();
+  }
+
+  private chunkList(): SegmentChunk<V, D>[] {
+    const out: SegmentChunk<V, D>[] = [];
+    const store = this.state.store;
+    for (let s = 0; s < this.segCount; s++) {
+      const count = s === this.segCount - 1 ? this.lastCount : this.segCap;
+      if (count === 0) continue;
+      const phys = this.segs[s]!;
+      const seq = this.firstSeg + s;
+      out.push(new SegmentChunk(this.state.codec, store.slab(phys), store.base(phys), count, seq, seq * this.segCap, this.recBytes));
+    }
+    return out;
+  }
+
+  /** Copies every record out as plain objects, oldest first. */
+  toArray(): D[] {
+    const out: D[] = [];
+    const codec = this.state.codec;
+    this.forEach((view) => {
+      out.push(codec.read(view));
+    });
+    return out;
+  }
+
+  /** The log this snapshot was taken from. */
+  log(): AtomicLog<V, D> {
+    return this.owner;
+  }
+
+  /** Whether {@link release} was called. */
+  get isReleased(): boolean {
+    return this.released;
+  }
+
+  /** Unpins the snapshot's segments and returns its budget. Idempotent; the snapshot is unusable afterwards. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    snapshotFinalizer.unregister(this);
+    this.lease.release();
+  }
+
+  /** Same as {@link release}; enables `using snap = log.snapshot()`. */
+  [Symbol.dispose](): void {
+    this.release();
+  }
+}
+
+/** Flat iterator over chunks; reuses one result object. */
+class SnapshotIterator<V extends RecordView, D> implements Iterator<V> {
+  private readonly result: IteratorResult<V> = { done: false, value: undefined as unknown as V };
+  private c = 0;
+  private i = 0;
+  constructor(
+    private readonly chunks: SegmentChunk<V, D>[],
+    private readonly view: V,
+  ) {}
+  next(): IteratorResult<V> {
+    const chunks = this.chunks;
+    while (this.c < chunks.length) {
+      const chunk = chunks[this.c]!;
+      if (this.i < chunk.length) {
+        this.view._wrapSlab(chunk.slab, chunk.byteOffset + this.i * chunk.recordBytes);
+        this.i++;
+        (this.result as { value: V }).value = this.view;
+        return this.result;
+      }
+      this.c++;
+      this.i = 0;
+    }
+    return { done: true, value: undefined };
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * The single writer of a log.
+ *
+ * Hot path: `reserve()` positions the writer's flyweight on the next slot and
+ * `commit()` publishes every reserved slot with one `Atomics.store` of the
+ * head segment's count. Nothing on that path allocates. When the head fills,
+ * the next `reserve()` rolls to a recycled segment: it publishes the eviction
+ * of the oldest segment, then picks a segment no snapshot pins.
+ *
+ * All writer state that matters to others is in shared memory, so a writer
+ * released in one worker can be claimed again in any other and continues the
+ * same sequence.
+ */
+import type { RecordCodec } from "./codec.ts";
+import { H, countIndex } from "./control.ts";
+import { AtomicLogError, SequenceOverflowError, WriterReleasedError } from "./errors.ts";
+import type { AtomicLog } from "./log.ts";
+import type { LogState } from "./log-state.ts";
+import { isPinned } from "./pins.ts";
+import type { RecordView } from "./record-view.ts";
+import { releaseClaim } from "./claim.ts";
+import { WindowState, readWindowForRepair, writeWindow } from "./window.ts";
+
+/** Held by the finalizer: enough to give the claim back if a writer is dropped unreleased. */
+interface ClaimLease {
+  ctl: Int32Array;
+  token: number;
+}
+
+const writerFinalizer = new FinalizationRegistry<ClaimLease>((lease) => {
+  releaseClaim(lease.ctl, lease.token);
+});
+
+// Bounded retries when every free segment is pinned by a snapshot caught mid-update.
+const RECLAIM_RETRIES = 1000;
+
+/** The exclusive append handle of a log. Obtain one from `AtomicLog.newClaimed` or `log.tryClaimWriter()`. */
+export class Writer<V extends RecordView, D> implements Disposable {
+  private readonly state: LogState<V, D>;
+  private readonly owner: AtomicLog<V, D>;
+  private readonly ctl: Int32Array;
+  private readonly codec: RecordCodec<V, D>;
+  private readonly lease: ClaimLease;
+  private readonly view: V;
+  private readonly segCap: number;
+  private readonly recBytes: number;
+  private readonly free: number[] = [];
+  private readonly retired: number[] = [];
+  private readonly ranges: number[] = [];
+  private released = false;
+  private next = 0;
+  private segBase = 0;
+  private countAt = 0;
+  private headSeq = 0;
+  private headPhys = 0;
+  private oldest = 0;
+
+  /** @internal Use `log.tryClaimWriter()`. */
+  constructor(owner: AtomicLog<V, D>, state: LogState<V, D>, token: number) {
+    this.owner = owner;
+    this.state = state;
+    this.ctl = state.ctl;
+    this.codec = state.codec;
+    this.segCap = state.segmentCapacity;
+    this.recBytes = state.recordBytes;
+    this.view = state.codec.view();
+    this.lease = { ctl: state.ctl, token };
+    writerFinalizer.register(this, this.lease, this);
+    this.adoptSharedState();
+  }
+
+  /** Rebuilds local bookkeeping from shared memory, so any worker can continue where the last writer stopped. */
+  private adoptSharedState(): void {
+    const st = this.state;
+    const win = readWindowForRepair(this.ctl, st.dirBase, st.dirSize, new WindowState());
+    this.oldest = win.oldest;
+    this.setHead(win.head, win.headPhys);
+    this.next = st.countOf(win.headPhys);
+    const inWindow = new Set<number>();
+    for (let s = win.oldest; s <= win.head; s++) inWindow.add(st.physOf(s));
+    const used: number[] = [];
+    for (let p = st.poolSegments - 1; p >= 0; p--) {
+      if (inWindow.has(p)) continue;
+      if (st.generationOf(p) === 0) this.free.push(p);
+      else used.push(p);
+    }
+    // Oldest first, so reclaim hands back the most recently evicted (cache-warm) segment last.
+    used.sort((a, b) => st.seqOf(a) - st.seqOf(b));
+    this.retired.push(...used);
+  }
+
+  private setHead(seq: number, phys: number): void {
+    this.headSeq = seq;
+    this.headPhys = phys;
+    this.countAt = countIndex(phys);
+    this.segBase = this.state.store.base(phys);
+    this.view._wrapSlab(this.state.store.slab(phys), this.segBase);
+  }
+
+  /**
+   * Positions the writer's view on the next free slot and returns it, for the
+   * caller to fill field by field. The record becomes visible at the next
+   * {@link commit}. The view's setters are unchecked. Reserving past the end
+   * of the head segment publishes the full segment and moves to a new one.
+   * @throws {WriterReleasedError} after {@link release}.
+   */
+  reserve(): V {
+    if (this.released) throw new WriterReleasedError();
+    let i = this.next;
+    if (i === this.segCap) {
+      this.roll();
+      i = 0;
+    }
+    this.next = i + 1;
+    const view = this.view;
+    view.byteOffset = this.segBase + i * this.recBytes;
+    return view;
+  }
+
+  /** Publishes every record reserved so far. One atomic store, however many records. */
+  commit(): void {
+    if (this.released) throw new WriterReleasedError();
+    Atomics.store(this.ctl, this.countAt, this.next);
+    if (this.ctl[H.WAITERS] !== 0) this.wake();
+  }
+
+  /** Wakes readers parked in `cursor.ready()`; paid only when someone waits. */
+  private wake(): void {
+    Atomics.add(this.ctl, H.NOTIFY, 1);
+    Atomics.notify(this.ctl, H.NOTIFY);
+  }
+
+  /**
+   * Appends one record from a plain object, checked field by field, and publishes it.
+   * @throws {RecordFieldError} for a missing field or a wrong type (nothing is appended).
+   * @throws {FieldRangeError} for a value that does not fit (nothing is appended).
+   */
+  append(data: D): void {
+    const view = this.reserve();
+    try {
+      this.codec.write(view, data);
+    } catch (error) {
+      this.next--;
+      throw error;
+    }
+    this.commit();
+  }
+
+  /**
+   * Appends every record of `records` and publishes them together (and at
+   * each segment boundary). If a record fails its checks, the records before
+   * it are published, it and the rest are not, and the error is rethrown.
+   * @returns the number of records appended.
+   */
+  appendBatch(records: Iterable<D>): number {
+    if (this.released) throw new WriterReleasedError();
+    const codec = this.codec;
+    let n = 0;
+    for (const data of records) {
+      const view = this.reserve();
+      try {
+        codec.write(view, data);
+      } catch (error) {
+        this.next--;
+        this.commit();
+        throw error;
+      }
+      n++;
+    }
+    this.commit();
+    return n;
+  }
+
+  /** Sequence number the next appended record will get. */
+  get nextSequence(): number {
+    return this.headSeq * this.segCap + this.next;
+  }
+
+  /** Whether this writer still holds the claim. */
+  get isReleased(): boolean {
+    return this.released;
+  }
+
+  /** The log this writer appends to. */
+  log(): AtomicLog<V, D> {
+    return this.owner;
+  }
+
+  /**
+   * Publishes anything reserved and gives the claim back. The history stays;
+   * the next writer continues the same sequence. Idempotent.
+   */
+  release(): void {
+    if (this.released) return;
+    Atomics.store(this.ctl, this.countAt, this.next);
+    this.released = true;
+    writerFinalizer.unregister(this);
+    releaseClaim(this.ctl, this.lease.token);
+    if (this.ctl[H.WAITERS] !== 0) this.wake();
+  }
+
+  /** Same as {@link release}; enables `using writer = ...`. */
+  [Symbol.dispose](): void {
+    this.release();
+  }
+
+  private roll(): void {
+    const st = this.state;
+    const ctl = this.ctl;
+    Atomics.store(ctl, this.countAt, this.segCap);
+    const nextSeq = this.headSeq + 1;
+    if ((nextSeq + 1) * this.segCap - 1 > Number.MAX_SAFE_INTEGER) {
+      throw new SequenceOverflowError(nextSeq * this.segCap);
+    }
+    if (nextSeq - this.oldest > st.retainedSegments) {
+      const evicted = st.physOf(this.oldest);
+      this.oldest += 1;
+      // Publish the eviction before scanning pins: a snapshot either sees its start
+      // evicted, or the scan below sees its pin (see pins.ts).
+      writeWindow(ctl, this.oldest, this.headSeq, this.headPhys);
+      this.retired.push(evicted);
+    }
+    const phys = this.takeFree();
+    st.prepareSegment(phys, nextSeq);
+    writeWindow(ctl, this.oldest, nextSeq, phys);
+    this.setHead(nextSeq, phys);
+    this.next = 0;
+  }
+
+  private takeFree(): number {
+    if (this.retired.length > 0) this.reclaim();
+    for (let tries = 0; this.free.length === 0 && tries < RECLAIM_RETRIES; tries++) this.reclaim();
+    const phys = this.free.pop();
+    if (phys === undefined) {
+      throw new AtomicLogError(
+        "POOL_EXHAUSTED",
+        `every one of the ${this.state.poolSegments} pool segments is in the window or pinned by a snapshot; ` +
+          `this means pins leaked (a reader died holding snapshots) — see "Memory bound" in the README`,
+      );
+    }
+    return phys;
+  }
+
+  /** Moves retired segments that no snapshot pins to the free stack. */
+  private reclaim(): void {
+    const st = this.state;
+    const n = st.pins.collect(this.ranges);
+    const retired = this.retired;
+    let kept = 0;
+    for (let i = 0; i < retired.length; i++) {
+      const phys = retired[i]!;
+      if (n > 0 && isPinned(this.ranges, n, st.seqOf(phys))) retired[kept++] = phys;
+      else this.free.push(phys);
+    }
+    retired.length = kept;
+  }
+}
