@@ -114,7 +114,9 @@ export class SnapshotBudgetError extends AtomicLogError {
     super(
       "SNAPSHOT_BUDGET",
       `snapshot needs ${needed} segments but only ${available} of the pin budget (${budget}) are free; ` +
-        `release older snapshots or raise snapshotBudget`,
+        `release snapshots you no longer read (snap.release(), or \`using snap = log.snapshot()\`), ` +
+        `reuse one with snap.refresh(), or raise snapshotBudget. Snapshots dropped without release ` +
+        `return their budget only after garbage collection`,
     );
     this.needed = needed;
     this.available = available;

@@ -68,8 +68,9 @@ export class LogState<V extends RecordView, D> {
     ctl[H.FINGERPRINT_LO] = fpLo;
 
     const store = MemorySegmentStore.allocate(g.poolSegments, g.segmentBytes);
-    // The steady state cycles through the window plus one segment (LIFO reuse), so only those are touched now.
-    if (g.preTouch) store.preTouch(g.retainedSegments + 2);
+    // With no pins, the evicted segment becomes the next head (LIFO), so steady
+    // appending only ever touches the window's segments: pre-touch exactly those.
+    if (g.preTouch) store.preTouch(g.retainedSegments + 1);
 
     const headSeq = g.initialSequence / g.segmentCapacity;
     const state = new LogState(codec, ctl, store);

@@ -32,15 +32,21 @@ class PinLease {
     readonly pins: PinTable,
   ) {}
 
-  /** Reserves `delta` more segments of budget, or throws without reserving. */
-  grow(delta: number, budget: number): void {
+  /** Reserves `delta` more segments of budget; returns false (reserving nothing) if that would exceed `budget`. */
+  tryGrow(delta: number, budget: number): boolean {
     const used = Atomics.add(this.ctl, H.BUDGET_USED, delta) + delta;
     if (used > budget) {
       Atomics.sub(this.ctl, H.BUDGET_USED, delta);
-      throw new SnapshotBudgetError(delta + this.reserved, budget - (used - delta), budget);
+      return false;
     }
     this.reserved += delta;
     this.pins.setReserved(this.slot, this.reserved);
+    return true;
+  }
+
+  /** Budget still free, for error messages. */
+  available(budget: number): number {
+    return Math.max(0, budget - Atomics.load(this.ctl, H.BUDGET_USED));
   }
 
   /** Returns `delta` segments of budget. */
@@ -111,16 +117,23 @@ export class Snapshot<V extends RecordView, D> implements Iterable<V>, Disposabl
     const st = this.state;
     const ctl = st.ctl;
     const lease = this.lease;
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       const win = readWindow(ctl, scratch);
-      const oldest = win.oldest;
       const head = win.head;
-      const n = head - oldest + 1;
+      let oldest = win.oldest;
+      let n = head - oldest + 1;
+      if (n > lease.reserved && !lease.tryGrow(n - lease.reserved, st.budget)) {
+        // First attempt: nothing has changed yet, so fail and leave the snapshot as it was.
+        if (attempt === 0) throw new SnapshotBudgetError(n, lease.available(st.budget) + lease.reserved, st.budget);
+        // A retry already moved the pin, so there is no old state to return to: keep the
+        // newest segments the reservation covers (still a consistent, recent window).
+        oldest = head - lease.reserved + 1;
+        n = lease.reserved;
+      }
       // The map must be read before the pin is validated: an entry read before a
       // successful validation is known to be current (see pins.ts).
       const segs = this.segs;
       for (let i = 0; i < n; i++) segs[i] = st.physOf(oldest + i);
-      if (n > lease.reserved) lease.grow(n - lease.reserved, st.budget);
       st.pins.setRange(lease.slot, oldest, head);
       const nowOldest = readOldest(ctl);
       if (nowOldest > head) continue; // we were slower than a whole window of rolls; start again
