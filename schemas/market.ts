@@ -40,3 +40,23 @@ export interface Tick {
   /** Best bid and ask sizes at the time of the tick, top three levels. */
   depth: Fixed<u32, 3>;
 }
+
+/** One price level of an order book. */
+export interface BookLevel {
+  /** Price in quote currency. */
+  price: f64;
+  /** Resting quantity in lots. */
+  size: u32;
+}
+
+/** Top of book for one symbol: two nested {@link BookLevel} records. */
+export interface Quote {
+  /** Exchange timestamp, milliseconds since the epoch. */
+  ts: f64;
+  /** Index of the symbol in the demo's symbol table. */
+  symbolId: u16;
+  /** Best bid. */
+  bid: BookLevel;
+  /** Best ask. */
+  ask: BookLevel;
+}

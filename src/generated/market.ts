@@ -102,7 +102,7 @@ export const Trade = {
    */
   check(data: unknown, record: string = "Trade", path: string = ""): TradeData {
     if (data === null || typeof data !== "object") {
-      throw new RecordFieldError(record, path === "" ? "(record)" : path.slice(0, -1), "a TradeData object", data);
+      throw new RecordFieldError(record, path === "" ? "(record)" : path.slice(0, -1), "an object (TradeData)", data);
     }
     const d = data as TradeData;
     checkFloat(record, path + "ts", d.ts);
@@ -243,7 +243,7 @@ export const Tick = {
    */
   check(data: unknown, record: string = "Tick", path: string = ""): TickData {
     if (data === null || typeof data !== "object") {
-      throw new RecordFieldError(record, path === "" ? "(record)" : path.slice(0, -1), "a TickData object", data);
+      throw new RecordFieldError(record, path === "" ? "(record)" : path.slice(0, -1), "an object (TickData)", data);
     }
     const d = data as TickData;
     checkFloat(record, path + "ts", d.ts);
@@ -275,5 +275,205 @@ export const Tick = {
   },
 } as const satisfies GeneratedCodec<TickView, TickData>;
 
+/**
+ * One price level of an order book.
+ *
+ * Plain-object form of BookLevel, as `BookLevel.write` takes it and `BookLevel.read` returns it.
+ *
+ * | offset | size | field     | type |
+ * |-------:|-----:|-----------|------|
+ * |      0 |    8 | price     | f64  |
+ * |      8 |    4 | size      | u32  |
+ * |     12 |    4 | (padding) |      |
+ *
+ * byteLength 16, alignment 8, fingerprint 9db99682f304aed7.
+ */
+export interface BookLevelData {
+  /** Price in quote currency. */
+  price: number;
+  /** Resting quantity in lots. */
+  size: number;
+}
+
+/**
+ * Flyweight view of one BookLevel slot (16 bytes); see {@link BookLevelData} for the layout.
+ * Move it with `wrap()` (checked) or by assigning `byteOffset` (unchecked, no allocation).
+ * Setters skip type and range checks (only capacities are checked); use `BookLevel.write` for checked writes.
+ */
+export class BookLevelView extends RecordView {
+  /** The layout of BookLevel. */
+  get layout(): RecordCodec<BookLevelView, BookLevelData> { return BookLevel; }
+  /** Price in quote currency. (f64 at offset 0, 8 bytes) */
+  get price(): number { return this._f64[(this.byteOffset >>> 3) + 0]!; }
+  set price(value: number) { this._f64[(this.byteOffset >>> 3) + 0] = value; }
+  /** Resting quantity in lots. (u32 at offset 8, 4 bytes) */
+  get size(): number { return this._u32[(this.byteOffset >>> 2) + 2]!; }
+  set size(value: number) { this._u32[(this.byteOffset >>> 2) + 2] = value; }
+}
+
+/** Codec for BookLevel: layout, views, and checked conversion to and from {@link BookLevelData}. */
+export const BookLevel = {
+  name: "BookLevel",
+  byteLength: 16,
+  alignment: 8,
+  fingerprint: "9db99682f304aed7",
+  fields: [
+    { name: "price", kind: "f64", type: "f64", offset: 0, size: 8, alignment: 8 },
+    { name: "size", kind: "u32", type: "u32", offset: 8, size: 4, alignment: 4 },
+  ],
+  /** A new view; wrapped (checked) over `buffer` at `byteOffset` when a buffer is given. */
+  view(buffer?: ArrayBufferLike, byteOffset = 0): BookLevelView {
+    const view = new BookLevelView();
+    return buffer === undefined ? view : view.wrap(buffer, byteOffset);
+  },
+  /** Copies the record under `view` into a new plain object (bytes and arrays are copied too). */
+  read(view: BookLevelView): BookLevelData {
+    return {
+      price: view.price,
+      size: view.size,
+    };
+  },
+  /**
+   * Writes `data` into the slot under `view`. Every field is checked before any byte is
+   * written, so a bad record throws and leaves the slot unchanged.
+   */
+  write(view: BookLevelView, data: BookLevelData): void {
+    BookLevel.assign(view, BookLevel.check(data));
+  },
+  /**
+   * Checks that `data` is a valid record without writing it and returns it typed.
+   * `record` and `path` name the outermost record and the field path in errors (for nesting).
+   */
+  check(data: unknown, record: string = "BookLevel", path: string = ""): BookLevelData {
+    if (data === null || typeof data !== "object") {
+      throw new RecordFieldError(record, path === "" ? "(record)" : path.slice(0, -1), "an object (BookLevelData)", data);
+    }
+    const d = data as BookLevelData;
+    checkFloat(record, path + "price", d.price);
+    checkInt(record, path + "size", d.size, 0, 4294967295, "u32");
+    return d;
+  },
+  /** Stores an already checked `data` through the view's setters (no type or range checks). */
+  assign(view: BookLevelView, data: BookLevelData): void {
+    view.price = data.price;
+    view.size = data.size;
+  },
+} as const satisfies GeneratedCodec<BookLevelView, BookLevelData>;
+
+/**
+ * Top of book for one symbol: two nested {@link BookLevel} records.
+ *
+ * Plain-object form of Quote, as `Quote.write` takes it and `Quote.read` returns it.
+ *
+ * | offset | size | field     | type      |
+ * |-------:|-----:|-----------|-----------|
+ * |      0 |    8 | ts        | f64       |
+ * |      8 |    2 | symbolId  | u16       |
+ * |     10 |    6 | (padding) |           |
+ * |     16 |   16 | bid       | BookLevel |
+ * |     32 |   16 | ask       | BookLevel |
+ *
+ * byteLength 48, alignment 8, fingerprint 0dff96f36c8c43c1.
+ */
+export interface QuoteData {
+  /** Exchange timestamp, milliseconds since the epoch. */
+  ts: number;
+  /** Index of the symbol in the demo's symbol table. */
+  symbolId: number;
+  /** Best bid. */
+  bid: BookLevelData;
+  /** Best ask. */
+  ask: BookLevelData;
+}
+
+/**
+ * Flyweight view of one Quote slot (48 bytes); see {@link QuoteData} for the layout.
+ * Move it with `wrap()` (checked) or by assigning `byteOffset` (unchecked, no allocation).
+ * Setters skip type and range checks (only capacities are checked); use `Quote.write` for checked writes.
+ */
+export class QuoteView extends RecordView {
+  /** Cached child view of bid, repositioned on each access. */
+  #bid: BookLevelView | undefined;
+  /** Cached child view of ask, repositioned on each access. */
+  #ask: BookLevelView | undefined;
+  /** The layout of Quote. */
+  get layout(): RecordCodec<QuoteView, QuoteData> { return Quote; }
+  /** Exchange timestamp, milliseconds since the epoch. (f64 at offset 0, 8 bytes) */
+  get ts(): number { return this._f64[(this.byteOffset >>> 3) + 0]!; }
+  set ts(value: number) { this._f64[(this.byteOffset >>> 3) + 0] = value; }
+  /** Index of the symbol in the demo's symbol table. (u16 at offset 8, 2 bytes) */
+  get symbolId(): number { return this._u16[(this.byteOffset >>> 1) + 4]!; }
+  set symbolId(value: number) { this._u16[(this.byteOffset >>> 1) + 4] = value; }
+  /** Best bid. (BookLevel at offset 16, 16 bytes) */
+  get bid(): BookLevelView {
+    const view = (this.#bid ??= new BookLevelView());
+    return view._wrapSlab(this._slab, this.byteOffset + 16);
+  }
+  set bid(value: BookLevelData) { BookLevel.write(this.bid, value); }
+  /** Best ask. (BookLevel at offset 32, 16 bytes) */
+  get ask(): BookLevelView {
+    const view = (this.#ask ??= new BookLevelView());
+    return view._wrapSlab(this._slab, this.byteOffset + 32);
+  }
+  set ask(value: BookLevelData) { BookLevel.write(this.ask, value); }
+}
+
+/** Codec for Quote: layout, views, and checked conversion to and from {@link QuoteData}. */
+export const Quote = {
+  name: "Quote",
+  byteLength: 48,
+  alignment: 8,
+  fingerprint: "0dff96f36c8c43c1",
+  fields: [
+    { name: "ts", kind: "f64", type: "f64", offset: 0, size: 8, alignment: 8 },
+    { name: "symbolId", kind: "u16", type: "u16", offset: 8, size: 2, alignment: 2 },
+    { name: "bid", kind: "record", type: "BookLevel", offset: 16, size: 16, alignment: 8 },
+    { name: "ask", kind: "record", type: "BookLevel", offset: 32, size: 16, alignment: 8 },
+  ],
+  /** A new view; wrapped (checked) over `buffer` at `byteOffset` when a buffer is given. */
+  view(buffer?: ArrayBufferLike, byteOffset = 0): QuoteView {
+    const view = new QuoteView();
+    return buffer === undefined ? view : view.wrap(buffer, byteOffset);
+  },
+  /** Copies the record under `view` into a new plain object (bytes and arrays are copied too). */
+  read(view: QuoteView): QuoteData {
+    return {
+      ts: view.ts,
+      symbolId: view.symbolId,
+      bid: BookLevel.read(view.bid),
+      ask: BookLevel.read(view.ask),
+    };
+  },
+  /**
+   * Writes `data` into the slot under `view`. Every field is checked before any byte is
+   * written, so a bad record throws and leaves the slot unchanged.
+   */
+  write(view: QuoteView, data: QuoteData): void {
+    Quote.assign(view, Quote.check(data));
+  },
+  /**
+   * Checks that `data` is a valid record without writing it and returns it typed.
+   * `record` and `path` name the outermost record and the field path in errors (for nesting).
+   */
+  check(data: unknown, record: string = "Quote", path: string = ""): QuoteData {
+    if (data === null || typeof data !== "object") {
+      throw new RecordFieldError(record, path === "" ? "(record)" : path.slice(0, -1), "an object (QuoteData)", data);
+    }
+    const d = data as QuoteData;
+    checkFloat(record, path + "ts", d.ts);
+    checkInt(record, path + "symbolId", d.symbolId, 0, 65535, "u16");
+    BookLevel.check(d.bid, record, path + "bid.");
+    BookLevel.check(d.ask, record, path + "ask.");
+    return d;
+  },
+  /** Stores an already checked `data` through the view's setters (no type or range checks). */
+  assign(view: QuoteView, data: QuoteData): void {
+    view.ts = data.ts;
+    view.symbolId = data.symbolId;
+    BookLevel.assign(view.bid, data.bid);
+    BookLevel.assign(view.ask, data.ask);
+  },
+} as const satisfies GeneratedCodec<QuoteView, QuoteData>;
+
 /** Every record codec of this module, in declaration order (handy for tooling). */
-export const records = [Trade, Tick] as const;
+export const records = [Trade, Tick, BookLevel, Quote] as const;

@@ -1,0 +1,157 @@
+/**
+ * The generator's programmatic API: schemas dir in, generated modules out.
+ *
+ * {@link generate} is pure with respect to the output dir: it reads schemas,
+ * validates and renders everything in memory and returns the files with every
+ * diagnostic. {@link writeGenerated} is the only step that touches the output,
+ * and callers run it only when there are no diagnostics, so bad input never
+ * leaves partial output behind.
+ */
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, existsSync, unlinkSync } from "node:fs";
+import { basename, join, relative, resolve, sep } from "node:path";
+import { Project } from "ts-morph";
+import { CodegenError, sortDiagnostics } from "./diagnostic.ts";
+import { emitModule } from "./emit.ts";
+import { computeLayouts } from "./layout.ts";
+import { parseSchemas } from "./parse.ts";
+import type { SchemaSource } from "./parse.ts";
+
+/** The runtime specifier generated code imports by default (the package's `./runtime` export). */
+export const DEFAULT_RUNTIME = "atomic-log/runtime";
+
+/** Options of {@link generate}. */
+export interface GenerateOptions {
+  /** Directory holding the schema files (`*.ts`, not recursive). */
+  readonly schemasDir: string;
+  /** Directory the generated modules are written to (one per schema file, same name). */
+  readonly outDir: string;
+  /** Specifier generated code imports the runtime from; defaults to {@link DEFAULT_RUNTIME}. */
+  readonly runtime?: string;
+}
+
+/** One rendered module. */
+export interface GeneratedFile {
+  /** Output path: `outDir` joined with the schema's file name. */
+  readonly path: string;
+  /** Full text of the module. */
+  readonly contents: string;
+}
+
+/** What {@link generate} produced: files only when there are no diagnostics. */
+export interface GenerateResult {
+  /** Rendered modules, in file-name order; empty if there are diagnostics. */
+  readonly files: GeneratedFile[];
+  /** Every problem found, sorted by file, line and column. */
+  readonly diagnostics: CodegenError[];
+}
+
+/** Reused across calls: creating a ts-morph project is the expensive part of a run. */
+let sharedProject: Project | undefined;
+
+function project(): Project {
+  sharedProject ??= new Project({
+    useInMemoryFileSystem: true,
+    skipFileDependencyResolution: true,
+    compilerOptions: { allowJs: false },
+  });
+  return sharedProject;
+}
+
+/** Posix form of a relative path, for import specifiers and messages that must not vary by OS. */
+function posix(p: string): string {
+  return p.split(sep).join("/");
+}
+
+/** Schema files of a directory: `*.ts` except declarations, sorted by name for determinism. */
+export function listSchemas(schemasDir: string): string[] {
+  if (!existsSync(schemasDir) || !statSync(schemasDir).isDirectory()) {
+    throw new Error(`schemas dir not found: ${schemasDir}`);
+  }
+  return readdirSync(schemasDir)
+    .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))
+    .sort();
+}
+
+/**
+ * Reads every schema in `schemasDir`, validates it, lays it out and renders
+ * one module per schema file. Nothing is written.
+ * @throws {Error} if `schemasDir` does not exist.
+ */
+export function generate(options: GenerateOptions): GenerateResult {
+  const runtime = options.runtime ?? DEFAULT_RUNTIME;
+  const outAbs = resolve(options.outDir);
+  const dirName = basename(resolve(options.schemasDir));
+  const sources: SchemaSource[] = listSchemas(options.schemasDir).map((name) => {
+    const absPath = resolve(options.schemasDir, name);
+    return {
+      path: name,
+      file: posix(join(options.schemasDir, name)),
+      displayPath: `${dirName}/${name}`,
+      absPath,
+      text: readFileSync(absPath, "utf8"),
+    };
+  });
+  const parsed = parseSchemas(project(), sources);
+  const laid = computeLayouts(parsed.modules);
+  const diagnostics = sortDiagnostics([...parsed.errors, ...laid.errors]);
+  if (diagnostics.length > 0) return { files: [], diagnostics };
+
+  const absOf = new Map(sources.map((s) => [s.path, s.absPath]));
+  const files = parsed.modules.map((module) => ({
+    path: join(options.outDir, module.path),
+    contents: emitModule(module, laid.layouts, {
+      runtime,
+      schemaSpecifier: (schemaPath) => {
+        const rel = posix(relative(outAbs, absOf.get(schemaPath)!));
+        return rel.startsWith(".") ? rel : `./${rel}`;
+      },
+      generatedSpecifier: (schemaPath) => `./${schemaPath}`,
+    }),
+  }));
+  return { files, diagnostics: [] };
+}
+
+/** What {@link writeGenerated} did. */
+export interface WriteResult {
+  /** Files whose contents changed (or were created). */
+  readonly written: string[];
+  /** Files that already had exactly these contents and were left alone. */
+  readonly unchanged: string[];
+}
+
+/**
+ * Writes generated files. Each file goes to a temporary sibling first and is
+ * renamed over the target, so readers never see a half-written module; files
+ * whose contents are already identical are not touched (their mtime stays).
+ */
+export function writeGenerated(files: readonly GeneratedFile[]): WriteResult {
+  const written: string[] = [];
+  const unchanged: string[] = [];
+  for (const file of files) {
+    mkdirSync(resolve(file.path, ".."), { recursive: true });
+    if (existsSync(file.path) && readFileSync(file.path, "utf8") === file.contents) {
+      unchanged.push(file.path);
+      continue;
+    }
+    const tmp = `${file.path}.${process.pid}.tmp`;
+    try {
+      writeFileSync(tmp, file.contents);
+      renameSync(tmp, file.path);
+    } catch (error) {
+      if (existsSync(tmp)) unlinkSync(tmp);
+      throw error;
+    }
+    written.push(file.path);
+  }
+  return { written, unchanged };
+}
+
+/**
+ * Compares generated files with what is on disk and lists the stale ones
+ * (different or missing), for `--check` in CI.
+ */
+export function staleFiles(files: readonly GeneratedFile[]): string[] {
+  return files
+    .filter((f) => !existsSync(f.path) || readFileSync(f.path, "utf8") !== f.contents)
+    .map((f) => f.path);
+}
