@@ -93,6 +93,12 @@ interface FileCtx {
   readonly namespaces: Map<string, string>;
 }
 
+/** A record name as declared, valid or not. */
+interface DeclaredName {
+  readonly name: string;
+  readonly pos: SourcePos;
+}
+
 /** Context for the field being resolved, used to prefix messages. */
 interface FieldCtx {
   readonly label: string;
@@ -116,7 +122,7 @@ export function parseSchemas(project: Project, sources: readonly SchemaSource[])
     }
     const parser = new Parser(files, errors);
     const modules = sources.map((s) => parser.module(files.get(s.path)!));
-    checkNames(modules, errors);
+    checkNames(modules, parser.declared, errors);
     return { modules, errors };
   } finally {
     for (const sf of added) project.removeSourceFile(sf);
@@ -170,6 +176,8 @@ function docOf(node: JSDocableNode): string | undefined {
 
 /** Parser state shared by all files of one run. */
 class Parser {
+  /** Exported interface declarations per module, in order, for name checks. */
+  readonly declared = new Map<string, DeclaredName[]>();
   private readonly enumCache = new Map<EnumDeclaration, EnumDecl | null>();
 
   constructor(
@@ -185,18 +193,18 @@ class Parser {
   module(file: FileCtx): SchemaModule {
     const records: RecordDecl[] = [];
     const seen = new Set<string>();
+    const declared: DeclaredName[] = [];
     for (const decl of file.sf.getInterfaces()) {
       if (!decl.isExported()) continue;
       const name = decl.getName();
+      // Every declaration counts for name checks, valid or not, merged or not.
+      declared.push({ name, pos: posOf(file, decl.getNameNode()) });
       if (seen.has(name)) continue; // declaration merging: reported as a duplicate by checkNames
       seen.add(name);
       const record = this.record(file, decl);
       if (record !== undefined) records.push(record);
-      // Merged declarations of the same interface are duplicates, not extra fields.
-      for (const other of file.interfaces.get(name)!.slice(1)) {
-        this.error(posOf(file, other.getNameNode()), `duplicate record name "${name}" (first declared at ${fmt(posOf(file, decl.getNameNode()))})`);
-      }
     }
+    this.declared.set(file.source.path, declared);
     const enums: EnumDecl[] = [];
     for (const decl of file.sf.getEnums()) {
       if (!decl.isExported()) continue;
@@ -575,10 +583,14 @@ function fmt(pos: SourcePos): string {
  * identifies records by name), and the names a generated module declares or
  * imports (`X`, `XView`, `XData`, enums, runtime imports) never clash.
  */
-function checkNames(modules: readonly SchemaModule[], errors: CodegenError[]): void {
-  const first = new Map<string, RecordDecl>();
+function checkNames(
+  modules: readonly SchemaModule[],
+  declared: ReadonlyMap<string, readonly DeclaredName[]>,
+  errors: CodegenError[],
+): void {
+  const first = new Map<string, DeclaredName>();
   for (const m of modules) {
-    for (const r of m.records) {
+    for (const r of declared.get(m.path) ?? []) {
       const prev = first.get(r.name);
       if (prev !== undefined) errors.push(new CodegenError(r.pos, `duplicate record name "${r.name}" (first declared at ${fmt(prev.pos)})`));
       else first.set(r.name, r);
@@ -596,7 +608,10 @@ function checkNames(modules: readonly SchemaModule[], errors: CodegenError[]): v
       } else taken.set(name, what);
     };
     for (const e of m.enums) claim(e.name, `enum "${e.name}"`, e.pos);
-    for (const r of m.records) {
+    const own = new Set<string>();
+    for (const r of declared.get(m.path) ?? []) {
+      if (own.has(r.name)) continue; // a duplicate, reported above
+      own.add(r.name);
       claim(r.name, `record "${r.name}"`, r.pos);
       claim(`${r.name}View`, `record "${r.name}" (its view class)`, r.pos);
       claim(`${r.name}Data`, `record "${r.name}" (its data type)`, r.pos);
