@@ -22,7 +22,7 @@ export class SegmentChunk<V extends RecordView, D> implements Iterable<V> {
   /** Bytes per record. */
   readonly recordBytes: number;
   private readonly codec: RecordCodec<V, D>;
-  private view: V | undefined;
+  private readonly view: V;
 
   /** @internal Chunks come from `snapshot.chunks()`. */
   constructor(codec: RecordCodec<V, D>, slab: Slab, byteOffset: number, length: number, sequence: number, startSequence: number, recordBytes: number) {
@@ -33,6 +33,7 @@ export class SegmentChunk<V extends RecordView, D> implements Iterable<V> {
     this.sequence = sequence;
     this.startSequence = startSequence;
     this.recordBytes = recordBytes;
+    this.view = codec.view()._wrapSlab(slab, byteOffset);
   }
 
   /** The buffer holding the records (shared memory: read-only by contract). */
@@ -45,15 +46,19 @@ export class SegmentChunk<V extends RecordView, D> implements Iterable<V> {
    * @throws {RangeError} if `index` is not an integer in `[0, length)`.
    */
   at(index: number): V {
-    if (!Number.isInteger(index) || index < 0 || index >= this.length) {
+    // One unsigned shift checks "non-negative integer below 2^32"; this is the hot read path.
+    if (index >>> 0 !== index || index >= this.length) {
       throw new InvalidOptionError("index", index, `an integer in [0, ${this.length})`);
     }
-    return this.viewAt(index);
+    const view = this.view;
+    view.byteOffset = this.byteOffset + index * this.recordBytes;
+    return view;
   }
 
   private viewAt(index: number): V {
-    const view = (this.view ??= this.codec.view());
-    return view._wrapSlab(this.slab, this.byteOffset + index * this.recordBytes);
+    const view = this.view;
+    view.byteOffset = this.byteOffset + index * this.recordBytes;
+    return view;
   }
 
   /** Calls `fn(view, sequence)` for each record in the chunk. */

@@ -6,7 +6,7 @@
  * and turned into codecs and flyweight views by `atomic-log codegen`.
  */
 export { AtomicLog, type LogStats } from "./log.ts";
-export { Writer } from "./writer.ts";
+export { Writer, WriteSpan } from "./writer.ts";
 export { Snapshot } from "./snapshot.ts";
 export { SegmentChunk } from "./chunk.ts";
 export type { LogOptions } from "./options.ts";

@@ -95,6 +95,34 @@ export class LogState<V extends RecordView, D> {
     return Atomics.load(this.ctl, this.dirBase + (seq % this.dirSize));
   }
 
+  /**
+   * Copies the physical segments of sequences `first .. first + n - 1` into `out`.
+   * Plain loads suffice: the entries were published before the window that named
+   * them, and the caller validates afterwards (see pins.ts).
+   */
+  copyMap(first: number, n: number, out: Int32Array): void {
+    const ctl = this.ctl;
+    const mask = this.dirSize - 1;
+    // One modulo up front: sequences are doubles, and `%` on doubles is a libm call.
+    let at = first % this.dirSize;
+    for (let i = 0; i < n; i++) {
+      out[i] = ctl[this.dirBase + at]!;
+      at = (at + 1) & mask;
+    }
+  }
+
+  private readonly mapArrays: Int32Array[] = [];
+
+  /** A segment-map array for a snapshot, reused across snapshots in this worker. */
+  takeMapArray(): Int32Array {
+    return this.mapArrays.pop() ?? new Int32Array(this.retainedSegments + 1);
+  }
+
+  /** Gives a snapshot's map array back for reuse. */
+  returnMapArray(map: Int32Array): void {
+    if (this.mapArrays.length < 64) this.mapArrays.push(map);
+  }
+
   /** Segment sequence currently held by physical segment `phys`. */
   seqOf(phys: number): number {
     const at = SEG_BASE + SEG_WORDS * phys;

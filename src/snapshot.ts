@@ -91,7 +91,7 @@ export class Snapshot<V extends RecordView, D> implements Iterable<V>, Disposabl
     this.state = state;
     this.segCap = state.segmentCapacity;
     this.recBytes = state.recordBytes;
-    this.segs = new Int32Array(state.retainedSegments + 1);
+    this.segs = state.takeMapArray();
     this.flyweight = state.codec.view();
     this.lease = new PinLease(state.ctl, state.pins);
     const slot = state.pins.acquire(ownerTag());
@@ -103,6 +103,7 @@ export class Snapshot<V extends RecordView, D> implements Iterable<V>, Disposabl
       this.capture();
     } catch (error) {
       this.lease.release();
+      state.returnMapArray(this.segs);
       throw error;
     }
     snapshotFinalizer.register(this, this.lease, this);
@@ -132,8 +133,7 @@ export class Snapshot<V extends RecordView, D> implements Iterable<V>, Disposabl
       }
       // The map must be read before the pin is validated: an entry read before a
       // successful validation is known to be current (see pins.ts).
-      const segs = this.segs;
-      for (let i = 0; i < n; i++) segs[i] = st.physOf(oldest + i);
+      st.copyMap(oldest, n, this.segs);
       st.pins.setRange(lease.slot, oldest, head);
       const nowOldest = readOldest(ctl);
       if (nowOldest > head) continue; // we were slower than a whole window of rolls; start again
@@ -141,7 +141,7 @@ export class Snapshot<V extends RecordView, D> implements Iterable<V>, Disposabl
       if (nowOldest > oldest) {
         // Segments before nowOldest may already be recycled; the rest are pinned and mapped correctly.
         skip = nowOldest - oldest;
-        segs.copyWithin(0, skip, n);
+        this.segs.copyWithin(0, skip, n);
         st.pins.setRange(lease.slot, nowOldest, head);
       }
       this.firstSeg = oldest + skip;
@@ -308,6 +308,7 @@ export class Snapshot<V extends RecordView, D> implements Iterable<V>, Disposabl
     this.released = true;
     snapshotFinalizer.unregister(this);
     this.lease.release();
+    this.state.returnMapArray(this.segs);
   }
 
   /** Same as {@link release}; enables `using snap = log.snapshot()`. */

@@ -13,7 +13,7 @@
  */
 import type { RecordCodec } from "./codec.ts";
 import { H, countIndex } from "./control.ts";
-import { AtomicLogError, SequenceOverflowError, WriterReleasedError } from "./errors.ts";
+import { AtomicLogError, InvalidOptionError, SequenceOverflowError, WriterReleasedError } from "./errors.ts";
 import type { AtomicLog } from "./log.ts";
 import type { LogState } from "./log-state.ts";
 import { isPinned } from "./pins.ts";
@@ -47,8 +47,10 @@ export class Writer<V extends RecordView, D> implements Disposable {
   private readonly free: number[] = [];
   private readonly retired: number[] = [];
   private readonly ranges: number[] = [];
+  private readonly span: WriteSpan<V>;
   private released = false;
   private next = 0;
+  private limit = 0;
   private segBase = 0;
   private countAt = 0;
   private headSeq = 0;
@@ -64,6 +66,7 @@ export class Writer<V extends RecordView, D> implements Disposable {
     this.segCap = state.segmentCapacity;
     this.recBytes = state.recordBytes;
     this.view = state.codec.view();
+    this.span = new WriteSpan(this.view, this.recBytes);
     this.lease = { ctl: state.ctl, token };
     writerFinalizer.register(this, this.lease, this);
     this.adoptSharedState();
@@ -94,6 +97,7 @@ export class Writer<V extends RecordView, D> implements Disposable {
     this.headPhys = phys;
     this.countAt = countIndex(phys);
     this.segBase = this.state.store.base(phys);
+    this.limit = this.segCap;
     this.view._wrapSlab(this.state.store.slab(phys), this.segBase);
   }
 
@@ -105,16 +109,52 @@ export class Writer<V extends RecordView, D> implements Disposable {
    * @throws {WriterReleasedError} after {@link release}.
    */
   reserve(): V {
-    if (this.released) throw new WriterReleasedError();
-    let i = this.next;
-    if (i === this.segCap) {
-      this.roll();
-      i = 0;
-    }
+    const i = this.next;
+    // `limit` is the segment capacity, or the current index once released, so the
+    // released check costs nothing here: both cases take the slow path.
+    if (i === this.limit) return this.reserveSlow();
     this.next = i + 1;
     const view = this.view;
     view.byteOffset = this.segBase + i * this.recBytes;
     return view;
+  }
+
+  private reserveSlow(): V {
+    if (this.released) throw new WriterReleasedError();
+    this.roll();
+    return this.reserve();
+  }
+
+  /**
+   * Reserves up to `count` consecutive slots in the head segment (at least 1,
+   * fewer when the segment has less room) and returns a span over them: the
+   * fastest way to write many records. Fill `span.at(0) .. span.at(span.length - 1)`,
+   * then {@link commit} once. The span and its view are reused by the next call.
+   *
+   * ```ts
+   * let left = n;
+   * while (left > 0) {
+   *   const span = writer.reserveMany(left);
+   *   for (let i = 0; i < span.length; i++) { const v = span.at(i); v.price = ...; }
+   *   left -= span.length;
+   * }
+   * writer.commit();
+   * ```
+   * @throws {WriterReleasedError} after {@link release}.
+   * @throws {InvalidOptionError} if `count` is not a positive integer.
+   */
+  reserveMany(count: number): WriteSpan<V> {
+    if (!Number.isInteger(count) || count < 1) throw new InvalidOptionError("count", count, "a positive integer");
+    if (this.released) throw new WriterReleasedError();
+    if (this.next === this.segCap) this.roll();
+    const first = this.next;
+    const n = Math.min(count, this.segCap - first);
+    this.next = first + n;
+    const span = this.span;
+    span.base = this.segBase + first * this.recBytes;
+    span.length = n;
+    span.startSequence = this.headSeq * this.segCap + first;
+    return span;
   }
 
   /** Publishes every record reserved so far. One atomic store, however many records. */
@@ -194,6 +234,7 @@ export class Writer<V extends RecordView, D> implements Disposable {
     if (this.released) return;
     Atomics.store(this.ctl, this.countAt, this.next);
     this.released = true;
+    this.limit = this.next; // routes the next reserve() to the slow path, which throws
     writerFinalizer.unregister(this);
     releaseClaim(this.ctl, this.lease.token);
     if (this.ctl[H.WAITERS] !== 0) this.wake();
@@ -253,5 +294,34 @@ export class Writer<V extends RecordView, D> implements Disposable {
       else this.free.push(phys);
     }
     retired.length = kept;
+  }
+}
+
+/**
+ * Consecutive reserved slots in one segment, from {@link Writer.reserveMany}.
+ * `at(i)` moves the writer's flyweight; it is unchecked for speed, so keep
+ * `i` in `[0, length)`.
+ */
+export class WriteSpan<V extends RecordView> {
+  /** Number of slots reserved. */
+  length = 0;
+  /** Sequence number of slot 0. */
+  startSequence = 0;
+  /** @internal Byte offset of slot 0. */
+  base = 0;
+  private readonly view: V;
+  private readonly recordBytes: number;
+
+  /** @internal */
+  constructor(view: V, recordBytes: number) {
+    this.view = view;
+    this.recordBytes = recordBytes;
+  }
+
+  /** The writer's view positioned on slot `i` of the span. */
+  at(i: number): V {
+    const view = this.view;
+    view.byteOffset = this.base + i * this.recordBytes;
+    return view;
   }
 }

@@ -1,0 +1,240 @@
+/**
+ * Single-thread log benchmark (issue: core log). Every case runs in the same
+ * process, interleaved round by round, against raw typed-array code over a
+ * SharedArrayBuffer of the same size. 32-byte Trade records, retained = 1<<20,
+ * segment = 4096 (257 segments in the window).
+ *
+ *   bun bench/log.bench.ts            # full run
+ *   BENCH_QUICK=1 bun bench/log.bench.ts
+ */
+import { heapStats } from "bun:jsc";
+import { do_not_optimize } from "mitata";
+import { AtomicLog } from "../src/index.ts";
+import { Trade, type TradeData } from "../src/generated/market.ts";
+import { duration, interleaved, printTable, rate, type Row } from "./support/report.ts";
+
+const quick = process.env.BENCH_QUICK === "1";
+const rounds = quick ? 3 : 7;
+const SEG = 4096;
+const RETAINED = 1 << 20;
+const WINDOW_RECORDS = (RETAINED / SEG + 1) * SEG;
+
+// --- raw baseline: the same field values into a plain SAB the size of the window
+const rawSab = new SharedArrayBuffer(WINDOW_RECORDS * 32);
+const rawF64 = new Float64Array(rawSab);
+const rawU32 = new Uint32Array(rawSab);
+const rawU8 = new Uint8Array(rawSab);
+rawU8.fill(0);
+let rawCursor = 0;
+function rawWriteBlock(): void {
+  let c = rawCursor;
+  for (let i = 0; i < SEG; i++) {
+    const b8 = c * 4;
+    const b4 = c * 8;
+    rawF64[b8] = i;
+    rawU32[b4 + 2] = i;
+    rawF64[b8 + 2] = i * 0.5;
+    rawU32[b4 + 6] = i;
+    rawU8[c * 32 + 28] = i & 1;
+    c = c + 1 === WINDOW_RECORDS ? 0 : c + 1;
+  }
+  rawCursor = c;
+}
+function rawReadAll(): number {
+  let sum = 0;
+  for (let c = 0; c < WINDOW_RECORDS; c++) {
+    const b8 = c * 4;
+    const b4 = c * 8;
+    sum += rawF64[b8]! + rawU32[b4 + 2]! + rawF64[b8 + 2]! + rawU32[b4 + 6]! + rawU8[c * 32 + 28]!;
+  }
+  return sum;
+}
+
+// --- the log
+const [writer, log] = AtomicLog.newClaimed(Trade, { retainedCapacity: RETAINED, segmentCapacity: SEG });
+function appendEach(): void {
+  for (let i = 0; i < SEG; i++) {
+    const v = writer.reserve();
+    v.ts = i;
+    v.id = i;
+    v.price = i * 0.5;
+    v.qty = i;
+    v.side = i & 1;
+    writer.commit();
+  }
+}
+function appendBatch(): void {
+  let left = SEG;
+  let i = 0;
+  while (left > 0) {
+    const span = writer.reserveMany(left);
+    for (let k = 0; k < span.length; k++, i++) {
+      const v = span.at(k);
+      v.ts = i;
+      v.id = i;
+      v.price = i * 0.5;
+      v.qty = i;
+      v.side = i & 1;
+    }
+    left -= span.length;
+  }
+  writer.commit();
+}
+const object: TradeData = { ts: 0, id: 0, price: 0, qty: 0, side: 0 };
+function appendObjects(): void {
+  for (let i = 0; i < SEG; i++) {
+    object.ts = i;
+    object.id = i;
+    object.price = i * 0.5;
+    object.qty = i;
+    object.side = i & 1;
+    writer.append(object);
+  }
+}
+// Fill the window so snapshots cover 257 segments.
+for (let i = 0; i < WINDOW_RECORDS / SEG + 2; i++) appendBatch();
+
+function snapshotChunksSum(): number {
+  const snap = log.snapshot();
+  let sum = 0;
+  for (const chunk of snap.chunks()) {
+    for (let i = 0; i < chunk.length; i++) {
+      const v = chunk.at(i);
+      sum += v.ts + v.id + v.price + v.qty + v.side;
+    }
+  }
+  snap.release();
+  return sum;
+}
+let forEachSum = 0;
+const addRecord = (v: { ts: number; id: number; price: number; qty: number; side: number }) => {
+  forEachSum += v.ts + v.id + v.price + v.qty + v.side;
+};
+function snapshotForEachSum(): number {
+  const snap = log.snapshot();
+  forEachSum = 0;
+  snap.forEach(addRecord);
+  snap.release();
+  return forEachSum;
+}
+function snapshotIteratorSum(): number {
+  const snap = log.snapshot();
+  let sum = 0;
+  for (const v of snap) sum += v.ts + v.id + v.price + v.qty + v.side;
+  snap.release();
+  return sum;
+}
+const held = log.snapshot();
+const snapLength = held.length;
+
+console.log(`atomic-log core benchmark: ${Bun.version}, ${rounds} interleaved rounds, medians; window ${snapLength} records in ${held.chunks().length} segments`);
+
+const writes = await interleaved(
+  {
+    raw: rawWriteBlock,
+    each: appendEach,
+    batch: appendBatch,
+    object: appendObjects,
+  },
+  rounds,
+);
+const reads = await interleaved(
+  {
+    raw: () => do_not_optimize(rawReadAll()),
+    chunks: () => do_not_optimize(snapshotChunksSum()),
+    forEach: () => do_not_optimize(snapshotForEachSum()),
+    iterator: () => do_not_optimize(snapshotIteratorSum()),
+  },
+  rounds,
+);
+const small = await interleaved(
+  {
+    snapshot: () => log.snapshot().release(),
+    refresh: () => held.refresh(),
+  },
+  rounds,
+);
+
+const rows: Row[] = [
+  { name: "raw typed-array write (baseline)", figure: rate(SEG, writes.raw!) },
+  {
+    name: "append, view form, publish each",
+    figure: rate(SEG, writes.each!),
+    ratio: writes.raw! / writes.each!,
+    baseline: "raw",
+    target: ">= 0.60x",
+    pass: writes.raw! / writes.each! >= 0.6,
+  },
+  {
+    name: "reserveMany + commit per 4096",
+    figure: rate(SEG, writes.batch!),
+    ratio: writes.raw! / writes.batch!,
+    baseline: "raw",
+    target: ">= 0.85x",
+    pass: writes.raw! / writes.batch! >= 0.85,
+  },
+  { name: "append({...}) object form", figure: rate(SEG, writes.object!), ratio: writes.raw! / writes.object!, baseline: "raw", target: "(reported)" },
+  { name: "raw typed-array read (baseline)", figure: rate(WINDOW_RECORDS, reads.raw!) },
+  {
+    name: "snapshot() + iterate chunks, at(i)",
+    figure: rate(snapLength, reads.chunks!),
+    ratio: (reads.raw! / WINDOW_RECORDS) / (reads.chunks! / snapLength),
+    baseline: "raw",
+    target: ">= 0.90x",
+    pass: (reads.raw! / WINDOW_RECORDS) / (reads.chunks! / snapLength) >= 0.9,
+  },
+  {
+    name: "snapshot() + forEach(fn)",
+    figure: rate(snapLength, reads.forEach!),
+    ratio: (reads.raw! / WINDOW_RECORDS) / (reads.forEach! / snapLength),
+    baseline: "raw",
+    target: "(reported)",
+  },
+  {
+    name: "snapshot() + for...of",
+    figure: rate(snapLength, reads.iterator!),
+    ratio: (reads.raw! / WINDOW_RECORDS) / (reads.iterator! / snapLength),
+    baseline: "raw",
+    target: "(reported)",
+  },
+  { name: "snapshot() + release(), 257 segments", figure: duration(small.snapshot!), target: "<= 2 µs", pass: small.snapshot! <= 2000 },
+  { name: "refresh(), nothing new", figure: duration(small.refresh!), target: "<= 50 ns", pass: small.refresh! <= 50 },
+];
+const table = printTable("Core log, one thread (32-byte records, retained 1<<20, segment 4096)", rows);
+
+// --- memory: RSS after 1M and 100M appends, and GC heap growth while appending
+const total = quick ? 20_000_000 : 100_000_000;
+const appendN = (n: number) => {
+  for (let done = 0; done < n; done += SEG) appendBatch();
+};
+Bun.gc(true);
+appendN(1_000_000);
+Bun.gc(true);
+const rss1 = process.memoryUsage().rss;
+const heap1 = heapStats();
+appendN(total - 1_000_000);
+const heap2 = heapStats();
+Bun.gc(true);
+const rss2 = process.memoryUsage().rss;
+const growth = rss2 / rss1 - 1;
+const memoryRows: Row[] = [
+  { name: `RSS after 1M appends`, figure: `${(rss1 / 2 ** 20).toFixed(1)} MiB` },
+  {
+    name: `RSS after ${total / 1e6}M appends`,
+    figure: `${(rss2 / 2 ** 20).toFixed(1)} MiB`,
+    ratio: rss2 / rss1,
+    baseline: "1M",
+    target: "within 10%",
+    pass: Math.abs(growth) <= 0.1,
+  },
+  {
+    name: "GC heap objects created while appending",
+    figure: `${heap2.objectCount - heap1.objectCount} objects, ${heap2.heapSize - heap1.heapSize} bytes`,
+    target: "no growth",
+    pass: heap2.objectCount - heap1.objectCount <= 64,
+  },
+];
+const memoryTable = printTable("Memory", memoryRows);
+
+if (process.env.BENCH_MARKDOWN) await Bun.write(process.env.BENCH_MARKDOWN, `${table}\n\n${memoryTable}\n`);
+held.release();
