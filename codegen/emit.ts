@@ -261,7 +261,10 @@ class ModuleEmitter {
         "",
         `Flyweight view of one ${name} slot (${layout.byteLength} bytes); see {@link ${name}Data} for the layout.\n` +
           "Move it with `wrap()` (checked) or by assigning `byteOffset` (unchecked, no allocation).\n" +
-          `Setters skip type and range checks (only capacities are checked); use \`${name}.write\` for checked writes.`,
+          `Setters skip type and range checks (only capacities are checked); use \`${name}.write\` for checked writes.` +
+          (layout.fields.some((f) => f.field.type.kind === "utf8")
+            ? "\nA utf8 setter that throws on overflow may have changed that field's text bytes (not its length); `write` never does."
+            : ""),
       ),
       `export class ${name}View extends RecordView {`,
     ];

@@ -160,6 +160,7 @@ export interface TickData {
  * Flyweight view of one Tick slot (48 bytes); see {@link TickData} for the layout.
  * Move it with `wrap()` (checked) or by assigning `byteOffset` (unchecked, no allocation).
  * Setters skip type and range checks (only capacities are checked); use `Tick.write` for checked writes.
+ * A utf8 setter that throws on overflow may have changed that field's text bytes (not its length); `write` never does.
  */
 export class TickView extends RecordView {
   /** The layout of Tick. */
