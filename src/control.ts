@@ -55,6 +55,10 @@ export const H = {
   FINGERPRINT_LO: 24,
   INITIAL_SEQ_HI: 25,
   INITIAL_SEQ_LO: 26,
+  /** Owner tag (thread id + 1) of the writer holding the claim, for recovery. */
+  CLAIM_OWNER: 27,
+  /** Number of gated cursors; the writer's `tryReserve` checks gates only when non-zero. */
+  GATES: 28,
 } as const;
 
 /** Words reserved for the header. */

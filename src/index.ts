@@ -5,7 +5,10 @@
  * Records are declared in `schemas/*.ts` with the types of `atomic-log/schema`
  * and turned into codecs and flyweight views by `atomic-log codegen`.
  */
-export { AtomicLog, type LogStats } from "./log.ts";
+export { AtomicLog, type LogStats, type RecoveryReport, type WatchableWorker } from "./log.ts";
+export { Cursor, type CursorOptions, type CursorStart } from "./cursor.ts";
+export { Dispatcher, type Consumer, type ConsumerStats, type DispatcherOptions } from "./dispatcher.ts";
+export type { LogHandle } from "./handle.ts";
 export { Writer, WriteSpan } from "./writer.ts";
 export { Snapshot } from "./snapshot.ts";
 export { SegmentChunk } from "./chunk.ts";

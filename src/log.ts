@@ -3,7 +3,9 @@
  * and snapshots. Any number of `AtomicLog` objects, in any number of workers,
  * can refer to the same shared memory.
  */
-import { tryClaim, isClaimed } from "./claim.ts";
+import { forceClaim, isClaimed, releaseClaimOf, tryClaim } from "./claim.ts";
+import { Cursor, type CursorOptions } from "./cursor.ts";
+import { attachState, makeHandle, type LogHandle } from "./handle.ts";
 import type { RecordCodec } from "./codec.ts";
 import { H, loadPair } from "./control.ts";
 import { LogState } from "./log-state.ts";
@@ -29,6 +31,23 @@ export interface LogStats {
   readonly snapshotBudgetUsed: number;
   /** Whether a writer holds the claim. */
   readonly writerClaimed: boolean;
+}
+
+/** What {@link AtomicLog.recoverThread} released. */
+export interface RecoveryReport {
+  /** Whether the dead thread held the writer claim (now free). */
+  readonly writerReleased: boolean;
+  /** Snapshot and cursor pins released. */
+  readonly pinsReleased: number;
+  /** Pin budget returned, in segments. */
+  readonly segmentsReturned: number;
+}
+
+/** The part of a worker that {@link AtomicLog.watch} uses. */
+export interface WatchableWorker {
+  readonly threadId: number;
+  addEventListener?(type: "close", listener: () => void): void;
+  on?(event: "exit", listener: () => void): unknown;
 }
 
 /** A rolling log of fixed-width records: one writer, any number of readers. */
@@ -107,6 +126,71 @@ export class AtomicLog<V extends RecordView, D> {
    */
   snapshot(): Snapshot<V, D> {
     return new Snapshot(this, this.state);
+  }
+
+  /**
+   * Opens a tailing cursor in this worker.
+   * @throws {InvalidOptionError} for a bad `from` or `gated`.
+   * @throws {SnapshotBudgetError} / {TooManySnapshotsError} when no pin slot or budget is left (a cursor pins one segment).
+   */
+  cursor(options: CursorOptions = {}): Cursor<V, D> {
+    return new Cursor(this, this.state, options);
+  }
+
+  /**
+   * A structured-cloneable handle to post to a worker, where
+   * `AtomicLog.attach(codec, handle)` opens the same log, zero-copy.
+   */
+  handle(): LogHandle {
+    return makeHandle(this.state);
+  }
+
+  /**
+   * Opens, in this worker, the log a handle describes.
+   * @throws {FingerprintMismatchError} naming both records if `codec` is not the log's record.
+   * @throws {InvalidHandleError} if `handle` is not a log handle.
+   */
+  static attach<V extends RecordView, D>(codec: RecordCodec<V, D>, handle: LogHandle): AtomicLog<V, D> {
+    return new AtomicLog(attachState(codec, handle));
+  }
+
+  /**
+   * Takes the writer claim even though someone holds it. Use it only when the
+   * holder is known to be gone and its thread id is unknown; prefer
+   * {@link recoverThread}. A surviving old writer stops at its next segment roll.
+   */
+  forceClaimWriter(): Writer<V, D> {
+    return new Writer(this, this.state, forceClaim(this.state.ctl));
+  }
+
+  /**
+   * Releases everything a dead thread held: its writer claim, the pins of its
+   * snapshots and cursors (returning their budget), and its gates. Call it
+   * once you know the thread is gone, for example from a worker's exit event
+   * (see {@link watch}). `threadId` is `worker.threadId`.
+   */
+  recoverThread(threadId: number): RecoveryReport {
+    if (!Number.isInteger(threadId) || threadId < 0) throw new InvalidOptionError("threadId", threadId, "a worker's threadId");
+    const st = this.state;
+    const owner = threadId + 1;
+    const writerReleased = releaseClaimOf(st.ctl, owner);
+    const freed = st.pins.releaseOwnedBy(owner);
+    if (freed.segments > 0) Atomics.sub(st.ctl, H.BUDGET_USED, freed.segments);
+    if (freed.gates > 0) Atomics.sub(st.ctl, H.GATES, freed.gates);
+    return { writerReleased, pinsReleased: freed.slots, segmentsReturned: freed.segments };
+  }
+
+  /**
+   * Calls {@link recoverThread} for `worker` when it exits, so a terminated or
+   * crashed worker never strands the writer claim or pinned segments. Works
+   * with Bun's web `Worker` ("close") and `node:worker_threads` ("exit").
+   */
+  watch(worker: WatchableWorker): void {
+    const threadId = worker.threadId;
+    const recover = () => this.recoverThread(threadId);
+    if (typeof worker.addEventListener === "function") worker.addEventListener("close", recover);
+    else if (typeof worker.on === "function") worker.on("exit", recover);
+    else throw new InvalidOptionError("worker", worker, "a Worker with addEventListener or on");
   }
 
   /** A point-in-time summary, for monitoring. */

@@ -26,6 +26,8 @@ const START = 2;
 const END = 4;
 const OWNER = 6;
 const RESERVED = 7;
+/** STATE value of a slot held by a gated cursor. */
+const GATED = 2;
 
 /** Operations on the pin table of one control block. */
 export class PinTable {
@@ -86,6 +88,51 @@ export class PinTable {
   /** Whether slot `k` is taken. */
   isTaken(k: number): boolean {
     return Atomics.load(this.ctl, this.base + k * PIN_WORDS + STATE) !== 0;
+  }
+
+  /**
+   * Frees every slot owned by `owner` (a dead thread) and returns the budget
+   * they held. Repairs a version left odd by an owner that died mid-update.
+   */
+  releaseOwnedBy(owner: number): { slots: number; segments: number; gates: number } {
+    const ctl = this.ctl;
+    let slots = 0;
+    let segments = 0;
+    let gates = 0;
+    for (let k = 0; k < this.slots; k++) {
+      const at = this.base + k * PIN_WORDS;
+      if (Atomics.load(ctl, at + STATE) === 0 || Atomics.load(ctl, at + OWNER) !== owner) continue;
+      const v = Atomics.load(ctl, at + VERSION);
+      if ((v & 1) !== 0) Atomics.store(ctl, at + VERSION, v + 1);
+      segments += Atomics.load(ctl, at + RESERVED);
+      if (Atomics.load(ctl, at + STATE) === GATED) gates++;
+      this.release(k);
+      slots++;
+    }
+    return { slots, segments, gates };
+  }
+
+  /** Marks slot `k` as gating the writer's `tryReserve` (see cursor.ts). */
+  setGated(k: number): void {
+    Atomics.store(this.ctl, this.base + k * PIN_WORDS + STATE, GATED);
+  }
+
+  /**
+   * Writer side: whether a gated slot still needs segment `seq` (its pinned
+   * segment is at or before `seq`). Called only when some gate exists.
+   */
+  gateNeeds(seq: number): boolean {
+    const ctl = this.ctl;
+    const hw = Math.min(Atomics.load(ctl, H.PIN_HIGH_WATER), this.slots);
+    for (let k = 0; k < hw; k++) {
+      const at = this.base + k * PIN_WORDS;
+      if (Atomics.load(ctl, at + STATE) !== GATED) continue;
+      const v1 = Atomics.load(ctl, at + VERSION);
+      const start = loadPair(ctl, at + START);
+      const v2 = Atomics.load(ctl, at + VERSION);
+      if ((v1 & 1) !== 0 || v1 !== v2 || start <= seq) return true;
+    }
+    return false;
   }
 
   /** Clears slot `k`'s range and frees it. */

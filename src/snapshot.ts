@@ -14,56 +14,13 @@
  * loads.
  */
 import { H, countIndex } from "./control.ts";
-import { InvalidOptionError, SnapshotBudgetError, SnapshotReleasedError, TooManySnapshotsError } from "./errors.ts";
+import { InvalidOptionError, SnapshotBudgetError, SnapshotReleasedError } from "./errors.ts";
 import type { AtomicLog } from "./log.ts";
 import type { LogState } from "./log-state.ts";
-import type { PinTable } from "./pins.ts";
+import { PinLease } from "./pin-lease.ts";
 import type { RecordView } from "./record-view.ts";
-import { ownerTag } from "./thread.ts";
 import { SegmentChunk } from "./chunk.ts";
 import { WindowState, readOldest, readWindow } from "./window.ts";
-
-/** What the finalizer needs to release a dropped snapshot; never references the snapshot itself. */
-class PinLease {
-  slot = -1;
-  reserved = 0;
-  constructor(
-    readonly ctl: Int32Array,
-    readonly pins: PinTable,
-  ) {}
-
-  /** Reserves `delta` more segments of budget; returns false (reserving nothing) if that would exceed `budget`. */
-  tryGrow(delta: number, budget: number): boolean {
-    const used = Atomics.add(this.ctl, H.BUDGET_USED, delta) + delta;
-    if (used > budget) {
-      Atomics.sub(this.ctl, H.BUDGET_USED, delta);
-      return false;
-    }
-    this.reserved += delta;
-    this.pins.setReserved(this.slot, this.reserved);
-    return true;
-  }
-
-  /** Budget still free, for error messages. */
-  available(budget: number): number {
-    return Math.max(0, budget - Atomics.load(this.ctl, H.BUDGET_USED));
-  }
-
-  /** Returns `delta` segments of budget. */
-  shrink(delta: number): void {
-    this.reserved -= delta;
-    this.pins.setReserved(this.slot, this.reserved);
-    Atomics.sub(this.ctl, H.BUDGET_USED, delta);
-  }
-
-  release(): void {
-    if (this.slot < 0) return;
-    Atomics.sub(this.ctl, H.BUDGET_USED, this.reserved);
-    this.reserved = 0;
-    this.pins.release(this.slot);
-    this.slot = -1;
-  }
-}
 
 const snapshotFinalizer = new FinalizationRegistry<PinLease>((lease) => lease.release());
 const scratch = new WindowState();
@@ -93,12 +50,7 @@ export class Snapshot<V extends RecordView, D> implements Iterable<V>, Disposabl
     this.recBytes = state.recordBytes;
     this.segs = state.takeMapArray();
     this.flyweight = state.codec.view();
-    this.lease = new PinLease(state.ctl, state.pins);
-    const slot = state.pins.acquire(ownerTag());
-    if (slot < 0) {
-      throw new TooManySnapshotsError(state.pins.size);
-    }
-    this.lease.slot = slot;
+    this.lease = PinLease.acquire(state.ctl, state.pins);
     try {
       this.capture();
     } catch (error) {

@@ -18,7 +18,7 @@ import type { AtomicLog } from "./log.ts";
 import type { LogState } from "./log-state.ts";
 import { isPinned } from "./pins.ts";
 import type { RecordView } from "./record-view.ts";
-import { releaseClaim } from "./claim.ts";
+import { holdsClaim, releaseClaim } from "./claim.ts";
 import { WindowState, readWindowForRepair, writeWindow } from "./window.ts";
 
 /** Held by the finalizer: enough to give the claim back if a writer is dropped unreleased. */
@@ -126,6 +126,45 @@ export class Writer<V extends RecordView, D> implements Disposable {
   }
 
   /**
+   * Like {@link reserve}, but respects gated cursors: returns null instead of
+   * evicting a segment that a gated cursor has not finished. Costs nothing
+   * extra unless the head is full and a gate exists.
+   */
+  tryReserve(): V | null {
+    if (this.next === this.limit && !this.released && this.lapsGate()) return null;
+    return this.reserve();
+  }
+
+  /**
+   * Like {@link append}, but returns false (appending nothing) when it would
+   * lap a gated cursor. Never waits.
+   */
+  tryAppend(data: D): boolean {
+    const view = this.tryReserve();
+    if (view === null) return false;
+    try {
+      this.codec.write(view, data);
+    } catch (error) {
+      this.next--;
+      throw error;
+    }
+    this.commit();
+    return true;
+  }
+
+  /** Whether the next `tryReserve`/`tryAppend` would succeed (false only when a gated cursor is a whole window behind). */
+  canAppend(): boolean {
+    return this.released ? false : this.next < this.segCap || !this.lapsGate();
+  }
+
+  /** True if rolling now would evict a segment that a gated cursor still needs. */
+  private lapsGate(): boolean {
+    if (Atomics.load(this.ctl, H.GATES) === 0) return false;
+    if (this.headSeq + 1 - this.oldest <= this.state.retainedSegments) return false;
+    return this.state.pins.gateNeeds(this.oldest);
+  }
+
+  /**
    * Reserves up to `count` consecutive slots in the head segment (at least 1,
    * fewer when the segment has less room) and returns a span over them: the
    * fastest way to write many records. Fill `span.at(0) .. span.at(span.length - 1)`,
@@ -161,7 +200,7 @@ export class Writer<V extends RecordView, D> implements Disposable {
   commit(): void {
     if (this.released) throw new WriterReleasedError();
     Atomics.store(this.ctl, this.countAt, this.next);
-    if (this.ctl[H.WAITERS] !== 0) this.wake();
+    if (Atomics.load(this.ctl, H.WAITERS) !== 0) this.wake();
   }
 
   /** Wakes readers parked in `cursor.ready()`; paid only when someone waits. */
@@ -248,6 +287,13 @@ export class Writer<V extends RecordView, D> implements Disposable {
   private roll(): void {
     const st = this.state;
     const ctl = this.ctl;
+    if (!holdsClaim(ctl, this.lease.token)) {
+      // The claim was taken over (forceClaimWriter or recoverThread): stop before touching shared state.
+      this.released = true;
+      this.limit = this.next;
+      writerFinalizer.unregister(this);
+      throw new WriterReleasedError();
+    }
     Atomics.store(ctl, this.countAt, this.segCap);
     const nextSeq = this.headSeq + 1;
     if ((nextSeq + 1) * this.segCap - 1 > Number.MAX_SAFE_INTEGER) {

@@ -1,0 +1,250 @@
+/**
+ * Tailing cursors: for readers that want every record, as long as they keep up.
+ *
+ * A cursor pins only the segment it is reading, so the views it hands out
+ * are stable while a handler runs (zero-copy, never torn). The writer does
+ * not wait for cursors: when it laps one, the cursor notices on entering the
+ * next segment, skips to the oldest retained record and counts what it
+ * missed in {@link Cursor.lost} (Agrona-style, no registration with the writer).
+ *
+ * `poll()` drains everything available up to `max` in one call
+ * (Disruptor-style batching). `ready()` parks on `Atomics.waitAsync`; the
+ * writer pays for a notify only while someone is parked.
+ */
+import { H, countIndex } from "./control.ts";
+import { InvalidOptionError, SnapshotBudgetError, SnapshotReleasedError } from "./errors.ts";
+import type { AtomicLog } from "./log.ts";
+import type { LogState } from "./log-state.ts";
+import { PinLease } from "./pin-lease.ts";
+import type { RecordView } from "./record-view.ts";
+import { WindowState, readOldest, readWindow } from "./window.ts";
+
+/** Where a new cursor starts: the oldest retained record, the next record to be written, or a sequence number. */
+export type CursorStart = "oldest" | "latest" | number;
+
+/** Options for `log.cursor()`. */
+export interface CursorOptions {
+  /** Where to start. Default `"latest"` (only records appended from now on). */
+  from?: CursorStart;
+  /**
+   * Gate the writer: while this cursor has not finished a segment, the
+   * writer's `tryReserve`/`tryAppend` refuse to evict it (plain `append`
+   * still laps it). For consumers that must not miss a record. Default false.
+   */
+  gated?: boolean;
+}
+
+const cursorFinalizer = new FinalizationRegistry<PinLease>((lease) => lease.release());
+
+/** A tailing reader over a log. Not shared between workers: open one per worker. */
+export class Cursor<V extends RecordView, D> implements Disposable, AsyncIterable<V> {
+  private readonly state: LogState<V, D>;
+  private readonly owner: AtomicLog<V, D>;
+  private readonly ctl: Int32Array;
+  private readonly lease: PinLease;
+  private readonly segCap: number;
+  private readonly recBytes: number;
+  private readonly view: V;
+  private readonly win = new WindowState();
+  private seg = 0;
+  private idx = 0;
+  private phys = -1;
+  private base = 0;
+  private countAt = 0;
+  private released = false;
+  /** Total records this cursor skipped because the writer lapped it. */
+  lost = 0;
+
+  /** @internal Use `log.cursor()`. */
+  constructor(owner: AtomicLog<V, D>, state: LogState<V, D>, options: CursorOptions = {}) {
+    this.owner = owner;
+    this.state = state;
+    this.ctl = state.ctl;
+    this.segCap = state.segmentCapacity;
+    this.recBytes = state.recordBytes;
+    this.view = state.codec.view();
+    const start = this.startSequence(options.from ?? "latest");
+    if (options.gated !== undefined && typeof options.gated !== "boolean") {
+      throw new InvalidOptionError("gated", options.gated, "a boolean");
+    }
+    this.lease = PinLease.acquire(state.ctl, state.pins);
+    if (!this.lease.tryGrow(1, state.budget)) {
+      this.lease.release();
+      throw new SnapshotBudgetError(1, 0, state.budget);
+    }
+    this.seg = Math.floor(start / this.segCap);
+    this.idx = start - this.seg * this.segCap;
+    state.pins.setRange(this.lease.slot, this.seg, this.seg);
+    if (options.gated === true) this.lease.gate();
+    cursorFinalizer.register(this, this.lease, this);
+    this.enter();
+  }
+
+  private startSequence(from: CursorStart): number {
+    const st = this.state;
+    if (from === "oldest") return readWindow(this.ctl, this.win).oldest * this.segCap;
+    if (from === "latest") {
+      const win = readWindow(this.ctl, this.win);
+      return win.head * this.segCap + st.countOf(win.headPhys);
+    }
+    if (typeof from !== "number" || !Number.isSafeInteger(from) || from < 0) {
+      throw new InvalidOptionError("from", from, '"oldest", "latest" or a non-negative integer sequence');
+    }
+    return from;
+  }
+
+  /** Sequence number of the next record this cursor will deliver. */
+  get sequence(): number {
+    return this.seg * this.segCap + this.idx;
+  }
+
+  /**
+   * Makes the cursor's next segment current: pins it, validates the pin, and
+   * handles a lap. Returns false if that segment is not published yet.
+   */
+  private enter(): boolean {
+    const st = this.state;
+    const S = this.segCap;
+    for (;;) {
+      let next = this.seg * S + this.idx;
+      let seg = Math.floor(next / S);
+      const win = readWindow(this.ctl, this.win);
+      if (seg > win.head) return false;
+      if (seg < win.oldest) {
+        this.lost += win.oldest * S - next;
+        next = win.oldest * S;
+        seg = win.oldest;
+      }
+      const phys = st.physOf(seg);
+      st.pins.setRange(this.lease.slot, seg, seg);
+      if (readOldest(this.ctl) > seg) {
+        this.seg = seg;
+        this.idx = next - seg * S;
+        continue; // evicted before the pin took hold: count the lap and retry
+      }
+      this.seg = seg;
+      this.idx = next - seg * S;
+      this.phys = phys;
+      this.base = st.store.base(phys);
+      this.countAt = countIndex(phys);
+      this.view._wrapSlab(st.store.slab(phys), this.base);
+      return true;
+    }
+  }
+
+  /**
+   * Hands every available record (up to `max`) to `handler(view, sequence)`,
+   * in order, and returns how many it delivered. The view is the cursor's
+   * flyweight: read what you need inside the handler. If the handler throws,
+   * the cursor stays after that record and the error propagates.
+   */
+  poll(handler: (view: V, sequence: number) => void, max = Number.POSITIVE_INFINITY): number {
+    if (this.released) throw new SnapshotReleasedError("cursor");
+    if (!(max >= 1)) throw new InvalidOptionError("max", max, "a number >= 1");
+    const S = this.segCap;
+    const view = this.view;
+    let delivered = 0;
+    for (;;) {
+      if (this.phys < 0 && !this.enter()) return delivered;
+      const count = Atomics.load(this.ctl, this.countAt);
+      let i = this.idx;
+      if (i < count) {
+        const end = Math.min(count, i + (max - delivered));
+        const base = this.base;
+        const rec = this.recBytes;
+        let seq = this.seg * S + i;
+        delivered += end - i;
+        for (; i < end; i++) {
+          view.byteOffset = base + i * rec;
+          this.idx = i + 1;
+          handler(view, seq++);
+        }
+        if (delivered >= max) return delivered;
+      }
+      if (this.idx < S) return delivered;
+      this.phys = -1;
+    }
+  }
+
+  /** Moves to the next record and returns the cursor's view on it, or null if there is none yet. */
+  tryNext(): V | null {
+    if (this.released) throw new SnapshotReleasedError("cursor");
+    for (;;) {
+      if (this.phys < 0 && !this.enter()) return null;
+      const i = this.idx;
+      if (i < Atomics.load(this.ctl, this.countAt)) {
+        this.idx = i + 1;
+        this.view.byteOffset = this.base + i * this.recBytes;
+        return this.view;
+      }
+      if (i < this.segCap) return null;
+      this.phys = -1;
+    }
+  }
+
+  /** Whether a record is available now. */
+  hasNext(): boolean {
+    if (this.released) return false;
+    if (this.phys >= 0 && this.idx < this.segCap) return this.idx < Atomics.load(this.ctl, this.countAt);
+    return readWindow(this.ctl, this.win).head * this.segCap + this.state.countOf(this.win.headPhys) > this.sequence;
+  }
+
+  /**
+   * Resolves true as soon as a record is available, or false after
+   * `timeoutMs` (default: wait indefinitely) or when the cursor is released.
+   * Parks on `Atomics.waitAsync` without spinning.
+   */
+  async ready(timeoutMs = Number.POSITIVE_INFINITY): Promise<boolean> {
+    if (this.hasNext()) return true;
+    const ctl = this.ctl;
+    const deadline = performance.now() + timeoutMs;
+    Atomics.add(ctl, H.WAITERS, 1);
+    try {
+      for (;;) {
+        const seen = Atomics.load(ctl, H.NOTIFY);
+        // Re-check after announcing ourselves: the writer stores its count, then reads WAITERS.
+        if (this.hasNext()) return true;
+        if (this.released) return false;
+        const left = deadline - performance.now();
+        if (left <= 0) return false;
+        const wait = Atomics.waitAsync(ctl, H.NOTIFY, seen, left === Number.POSITIVE_INFINITY ? undefined : left);
+        const outcome = wait.async ? await wait.value : wait.value;
+        if (outcome === "timed-out") return this.hasNext();
+      }
+    } finally {
+      Atomics.sub(ctl, H.WAITERS, 1);
+    }
+  }
+
+  /** Yields each record's view as it arrives, waiting without spinning; ends when the cursor is released. */
+  async *[Symbol.asyncIterator](): AsyncIterator<V> {
+    while (!this.released) {
+      const view = this.tryNext();
+      if (view !== null) yield view;
+      else await this.ready(250);
+    }
+  }
+
+  /** The log this cursor reads. */
+  log(): AtomicLog<V, D> {
+    return this.owner;
+  }
+
+  /** Whether {@link release} was called. */
+  get isReleased(): boolean {
+    return this.released;
+  }
+
+  /** Unpins the cursor's segment, drops its gate, and wakes a pending `ready()`. Idempotent. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    cursorFinalizer.unregister(this);
+    this.lease.release();
+  }
+
+  /** Same as {@link release}. */
+  [Symbol.dispose](): void {
+    this.release();
+  }
+}

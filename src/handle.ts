@@ -1,0 +1,64 @@
+/**
+ * Log handles: the structured-cloneable description of a log that is posted
+ * to a worker, and the checks that turn one back into a log there.
+ */
+import type { RecordCodec } from "./codec.ts";
+import { FORMAT, H, MAGIC } from "./control.ts";
+import { FingerprintMismatchError, InvalidHandleError } from "./errors.ts";
+import { LogState, fingerprintWords } from "./log-state.ts";
+import type { RecordView } from "./record-view.ts";
+import { attachStore, type StoreHandle } from "./segment-store.ts";
+
+/**
+ * Everything a worker needs to open the same log, zero-copy: shared buffers
+ * and the record's identity. Post it with `worker.postMessage(log.handle())`.
+ */
+export interface LogHandle {
+  /** Always `"atomic-log"`. */
+  readonly kind: "atomic-log";
+  /** Shared-layout version. */
+  readonly format: number;
+  /** The control block. */
+  readonly control: SharedArrayBuffer;
+  /** The segment store. */
+  readonly store: StoreHandle;
+  /** The record the log was created with. */
+  readonly record: { readonly name: string; readonly fingerprint: string; readonly byteLength: number };
+}
+
+/** Builds the handle of a log's state. */
+export function makeHandle<V extends RecordView, D>(state: LogState<V, D>): LogHandle {
+  return {
+    kind: "atomic-log",
+    format: FORMAT,
+    control: state.ctl.buffer as SharedArrayBuffer,
+    store: state.store.share(),
+    record: { name: state.codec.name, fingerprint: state.codec.fingerprint, byteLength: state.codec.byteLength },
+  };
+}
+
+/**
+ * Opens the log described by `handle` with `codec`.
+ * @throws {InvalidHandleError} if `handle` is not a log handle of this format.
+ * @throws {FingerprintMismatchError} if `codec` is not the record the log holds.
+ */
+export function attachState<V extends RecordView, D>(codec: RecordCodec<V, D>, handle: unknown): LogState<V, D> {
+  const h = handle as Partial<LogHandle> | null;
+  if (h === null || typeof h !== "object" || h.kind !== "atomic-log") {
+    throw new InvalidHandleError("expected the object returned by log.handle()");
+  }
+  if (h.format !== FORMAT) throw new InvalidHandleError(`format ${String(h.format)} is not supported (expected ${FORMAT})`);
+  if (!(h.control instanceof SharedArrayBuffer) || h.store?.kind !== "memory" || !(h.store.data instanceof SharedArrayBuffer)) {
+    throw new InvalidHandleError("its buffers are missing or not SharedArrayBuffers");
+  }
+  const ctl = new Int32Array(h.control);
+  if (ctl.length < 32 || ctl[H.MAGIC] !== MAGIC) throw new InvalidHandleError("its control block is not an atomic-log control block");
+  const [hi, lo] = fingerprintWords(codec.fingerprint);
+  if (ctl[H.FINGERPRINT_HI] !== hi || ctl[H.FINGERPRINT_LO] !== lo || ctl[H.RECORD_BYTES] !== codec.byteLength) {
+    throw new FingerprintMismatchError(
+      { name: h.record?.name ?? "?", fingerprint: h.record?.fingerprint ?? "?" },
+      { name: codec.name, fingerprint: codec.fingerprint },
+    );
+  }
+  return new LogState(codec, ctl, attachStore(h.store));
+}
