@@ -5,17 +5,19 @@
  * Layout (32-bit words):
  *
  * ```
- * [0, 32)                     header (below)
+ * [0, 48)                     header (below), including the two window entries
  * [SEG_BASE, +4*pool)         per physical segment: count, seqHi, seqLo, generation
  * [dirBase, +dirSize)         directory ring: segment sequence mod dirSize -> physical segment
  * [pinBase, +8*pinSlots)      pin slots, one per live snapshot (see pins.ts)
  * ```
  *
  * Sequence numbers are exact up to 2^53, so they do not fit one Int32 word.
- * They are stored as (hi, lo) pairs, and every multi-word value is read under
- * a seqlock (an even/odd version word) written by its single owner. Only the
- * per-segment `count` changes on every append, and it is one word: publishing
- * a record is one `Atomics.store`.
+ * They are stored as (hi, lo) pairs. Every multi-word value that changes has
+ * a single owner and two entries: the owner rewrites the inactive entry, then
+ * flips a version word with one atomic store. Readers never see a value in
+ * flux and never wait for an owner that was descheduled (or died) mid-update.
+ * Only the per-segment `count` changes on every append, and it is one word:
+ * publishing a record is one `Atomics.store`.
  */
 
 /** Header word offsets. */
@@ -30,13 +32,11 @@ export const H = {
   DIR_SIZE: 7,
   /** Writer claim token; 0 when nobody holds the writer. */
   CLAIM: 8,
-  /** Seqlock over HEAD_* and OLDEST_*: odd while the writer is rolling. */
+  /**
+   * Window version: bumped once per window change. Its low bit names which of
+   * the two window entries (WINDOW_ENTRY_0 / _1) is current.
+   */
   WINDOW_VERSION: 9,
-  HEAD_SEQ_HI: 10,
-  HEAD_SEQ_LO: 11,
-  HEAD_PHYS: 12,
-  OLDEST_SEQ_HI: 13,
-  OLDEST_SEQ_LO: 14,
   /** Number of readers parked in `cursor.ready()`; the writer notifies only when non-zero. */
   WAITERS: 15,
   /** Bumped on publish when WAITERS > 0; readers `Atomics.waitAsync` on it. */
@@ -61,24 +61,28 @@ export const H = {
   GATES: 28,
 } as const;
 
+/** First word of each of the two window entries: oldest (hi, lo), head (hi, lo), head physical segment. */
+export const WINDOW_ENTRY = [32, 37] as const;
+/** Offsets inside a window entry. */
+export const WIN = { OLDEST: 0, HEAD: 2, HEAD_PHYS: 4 } as const;
 /** Words reserved for the header. */
-export const HEADER_WORDS = 32;
+export const HEADER_WORDS = 48;
 /** First word of the per-segment table. */
 export const SEG_BASE = HEADER_WORDS;
 /** Words per physical segment in the segment table. */
 export const SEG_WORDS = 4;
 /** Offsets inside one segment-table entry. */
 export const SEG = { COUNT: 0, SEQ_HI: 1, SEQ_LO: 2, GENERATION: 3 } as const;
-/** Words per pin slot. */
-export const PIN_WORDS = 8;
+/** Words per pin slot (see pins.ts). */
+export const PIN_WORDS = 12;
 /** Identifies a control block ("ALOG"). */
 export const MAGIC = 0x474f4c41;
 /** Bumped when the shared layout changes incompatibly. */
-export const FORMAT = 1;
+export const FORMAT = 2;
 
 const TWO_32 = 4294967296;
 
-/** Reads a 53-bit value stored as (hi, lo) words at `at`, `at + 1`. Not atomic as a pair: callers use a seqlock. */
+/** Reads a 53-bit value stored as (hi, lo) words at `at`, `at + 1`. Not atomic as a pair: callers check a version. */
 export function loadPair(ctl: Int32Array, at: number): number {
   return Atomics.load(ctl, at) * TWO_32 + (Atomics.load(ctl, at + 1) >>> 0);
 }

@@ -14,20 +14,26 @@
  * consistent Atomics, either the writer sees the pin or the reader sees that
  * its start was evicted and retries.
  *
- * Slot words: version (odd while the owner rewrites the range), state
- * (0 free, 1 taken), start (hi, lo), end (hi, lo), owner tag, reserved
- * budget in segments.
+ * Slot words: version (its low bit names the current range entry), state
+ * (0 free, 1 taken, 2 taken and gating the writer), two range entries of
+ * (start hi, lo, end hi, lo), owner tag, reserved budget in segments. The
+ * owner rewrites the inactive entry and flips the version, so the writer
+ * never sees a range in flux and never waits for a preempted reader.
  */
 import { H, PIN_WORDS, loadPair, storePair } from "./control.ts";
 
 const VERSION = 0;
 const STATE = 1;
-const START = 2;
-const END = 4;
-const OWNER = 6;
-const RESERVED = 7;
+const ENTRY = [2, 6] as const;
+const START = 0;
+const END = 2;
+const OWNER = 10;
+const RESERVED = 11;
 /** STATE value of a slot held by a gated cursor. */
 const GATED = 2;
+// A reader flipping its range this many times during one ~10 ns read is not
+// a reader, it is corruption; past it the writer treats the slot as pinning all.
+const MAX_RETRIES = 1 << 16;
 
 /** Operations on the pin table of one control block. */
 export class PinTable {
@@ -64,10 +70,32 @@ export class PinTable {
     const ctl = this.ctl;
     const at = this.base + k * PIN_WORDS;
     const v = Atomics.load(ctl, at + VERSION);
-    Atomics.store(ctl, at + VERSION, v + 1);
-    storePair(ctl, at + START, start);
-    storePair(ctl, at + END, end);
-    Atomics.store(ctl, at + VERSION, v + 2);
+    const entry = at + ENTRY[(v & 1) ^ 1];
+    storePair(ctl, entry + START, start);
+    storePair(ctl, entry + END, end);
+    Atomics.store(ctl, at + VERSION, (v + 1) | 0);
+  }
+
+  /**
+   * Reads slot `k`'s current range into `out[0..1]`; returns false if the slot
+   * is free or (never in practice) its owner kept flipping during the read.
+   */
+  private readRange(at: number, out: number[], o: number): boolean {
+    const ctl = this.ctl;
+    for (let tries = 0; tries < MAX_RETRIES; tries++) {
+      const v1 = Atomics.load(ctl, at + VERSION);
+      const entry = at + ENTRY[v1 & 1];
+      const start = loadPair(ctl, entry + START);
+      const end = loadPair(ctl, entry + END);
+      if (Atomics.load(ctl, at + VERSION) === v1) {
+        out[o] = start;
+        out[o + 1] = end;
+        return true;
+      }
+    }
+    out[o] = 0;
+    out[o + 1] = Number.MAX_SAFE_INTEGER;
+    return true;
   }
 
   /** Budget (segments) recorded as reserved by slot `k`. */
@@ -92,7 +120,7 @@ export class PinTable {
 
   /**
    * Frees every slot owned by `owner` (a dead thread) and returns the budget
-   * they held. Repairs a version left odd by an owner that died mid-update.
+   * they held.
    */
   releaseOwnedBy(owner: number): { slots: number; segments: number; gates: number } {
     const ctl = this.ctl;
@@ -102,8 +130,6 @@ export class PinTable {
     for (let k = 0; k < this.slots; k++) {
       const at = this.base + k * PIN_WORDS;
       if (Atomics.load(ctl, at + STATE) === 0 || Atomics.load(ctl, at + OWNER) !== owner) continue;
-      const v = Atomics.load(ctl, at + VERSION);
-      if ((v & 1) !== 0) Atomics.store(ctl, at + VERSION, v + 1);
       segments += Atomics.load(ctl, at + RESERVED);
       if (Atomics.load(ctl, at + STATE) === GATED) gates++;
       this.release(k);
@@ -124,16 +150,17 @@ export class PinTable {
   gateNeeds(seq: number): boolean {
     const ctl = this.ctl;
     const hw = Math.min(Atomics.load(ctl, H.PIN_HIGH_WATER), this.slots);
+    const range = this.scratch;
     for (let k = 0; k < hw; k++) {
       const at = this.base + k * PIN_WORDS;
       if (Atomics.load(ctl, at + STATE) !== GATED) continue;
-      const v1 = Atomics.load(ctl, at + VERSION);
-      const start = loadPair(ctl, at + START);
-      const v2 = Atomics.load(ctl, at + VERSION);
-      if ((v1 & 1) !== 0 || v1 !== v2 || start <= seq) return true;
+      this.readRange(at, range, 0);
+      if (range[0]! <= seq) return true;
     }
     return false;
   }
+
+  private readonly scratch: number[] = [0, 0];
 
   /** Clears slot `k`'s range and frees it. */
   release(k: number): void {
@@ -147,10 +174,8 @@ export class PinTable {
   }
 
   /**
-   * Writer side: collects every live range into `out` as [start0, end0, start1, end1, ...]
-   * and returns how many ranges it wrote. A slot caught mid-update counts as
-   * pinning everything (range [0, MAX_SAFE_INTEGER]) so the writer errs on the
-   * side of keeping data.
+   * Writer side: collects every live range into `out` as [start0, end0,
+   * start1, end1, ...] and returns how many ranges it wrote.
    */
   collect(out: number[]): number {
     const ctl = this.ctl;
@@ -159,19 +184,8 @@ export class PinTable {
     for (let k = 0; k < hw; k++) {
       const at = this.base + k * PIN_WORDS;
       if (Atomics.load(ctl, at + STATE) === 0) continue;
-      const v1 = Atomics.load(ctl, at + VERSION);
-      const start = loadPair(ctl, at + START);
-      const end = loadPair(ctl, at + END);
-      const v2 = Atomics.load(ctl, at + VERSION);
-      if ((v1 & 1) !== 0 || v1 !== v2) {
-        out[2 * n] = 0;
-        out[2 * n + 1] = Number.MAX_SAFE_INTEGER;
-        n++;
-      } else if (start <= end) {
-        out[2 * n] = start;
-        out[2 * n + 1] = end;
-        n++;
-      }
+      this.readRange(at, out, 2 * n);
+      if (out[2 * n]! <= out[2 * n + 1]!) n++;
     }
     return n;
   }

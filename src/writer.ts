@@ -19,7 +19,7 @@ import type { LogState } from "./log-state.ts";
 import { isPinned } from "./pins.ts";
 import type { RecordView } from "./record-view.ts";
 import { holdsClaim, releaseClaim } from "./claim.ts";
-import { WindowState, readWindowForRepair, writeWindow } from "./window.ts";
+import { WindowState, readWindow, writeWindow } from "./window.ts";
 
 /** Held by the finalizer: enough to give the claim back if a writer is dropped unreleased. */
 interface ClaimLease {
@@ -75,7 +75,7 @@ export class Writer<V extends RecordView, D> implements Disposable {
   /** Rebuilds local bookkeeping from shared memory, so any worker can continue where the last writer stopped. */
   private adoptSharedState(): void {
     const st = this.state;
-    const win = readWindowForRepair(this.ctl, st.dirBase, st.dirSize, new WindowState());
+    const win = readWindow(this.ctl, new WindowState());
     this.oldest = win.oldest;
     this.setHead(win.head, win.headPhys);
     this.next = st.countOf(win.headPhys);
