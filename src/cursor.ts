@@ -235,7 +235,10 @@ export class Cursor<V extends RecordView, D> implements Disposable, AsyncIterabl
     return this.released;
   }
 
-  /** Unpins the cursor's segment, drops its gate, and wakes a pending `ready()`. Idempotent. */
+  /**
+   * Unpins the cursor's segment and drops its gate. Idempotent. A pending
+   * `ready()` resolves false at its next timeout check; async iteration ends.
+   */
   release(): void {
     if (this.released) return;
     this.released = true;

@@ -142,13 +142,7 @@ export class Writer<V extends RecordView, D> implements Disposable {
   tryAppend(data: D): boolean {
     const view = this.tryReserve();
     if (view === null) return false;
-    try {
-      this.codec.write(view, data);
-    } catch (error) {
-      this.next--;
-      throw error;
-    }
-    this.commit();
+    this.writeAndCommit(view, data);
     return true;
   }
 
@@ -215,7 +209,11 @@ export class Writer<V extends RecordView, D> implements Disposable {
    * @throws {FieldRangeError} for a value that does not fit (nothing is appended).
    */
   append(data: D): void {
-    const view = this.reserve();
+    this.writeAndCommit(this.reserve(), data);
+  }
+
+  /** Checked write into the slot just reserved; a failed check un-reserves it, so nothing is published. */
+  private writeAndCommit(view: V, data: D): void {
     try {
       this.codec.write(view, data);
     } catch (error) {
