@@ -22,7 +22,12 @@ export class SegmentChunk<V extends RecordView, D> implements Iterable<V> {
   /** Bytes per record. */
   readonly recordBytes: number;
   private readonly codec: RecordCodec<V, D>;
-  private readonly view: V;
+  /**
+   * The chunk's flyweight, already on this chunk's buffer. For the tightest
+   * loops (SBE style), position it yourself:
+   * `for (let o = chunk.byteOffset; o < chunk.byteEnd; o += chunk.recordBytes) { view.byteOffset = o; ... }`.
+   */
+  readonly view: V;
 
   /** @internal Chunks come from `snapshot.chunks()`. */
   constructor(codec: RecordCodec<V, D>, slab: Slab, byteOffset: number, length: number, sequence: number, startSequence: number, recordBytes: number) {
@@ -34,6 +39,11 @@ export class SegmentChunk<V extends RecordView, D> implements Iterable<V> {
     this.startSequence = startSequence;
     this.recordBytes = recordBytes;
     this.view = codec.view()._wrapSlab(slab, byteOffset);
+  }
+
+  /** One past the last record's byte offset: `byteOffset + length * recordBytes`. */
+  get byteEnd(): number {
+    return this.byteOffset + this.length * this.recordBytes;
   }
 
   /** The buffer holding the records (shared memory: read-only by contract). */

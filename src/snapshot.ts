@@ -19,6 +19,7 @@ import type { AtomicLog } from "./log.ts";
 import type { LogState } from "./log-state.ts";
 import { PinLease } from "./pin-lease.ts";
 import type { RecordView } from "./record-view.ts";
+import type { SegmentStore } from "./segment-store.ts";
 import { SegmentChunk } from "./chunk.ts";
 import { WindowState, readOldest, readWindow } from "./window.ts";
 
@@ -206,7 +207,7 @@ export class Snapshot<V extends RecordView, D> implements Iterable<V>, Disposabl
   /** Iterates records oldest first, yielding the snapshot's flyweight view. */
   [Symbol.iterator](): Iterator<V> {
     this.check();
-    return new SnapshotIterator(this.chunkList(), this.flyweight);
+    return new SnapshotIterator(this.segs, this.segCount, this.lastCount, this.segCap, this.recBytes, this.state.store, this.flyweight);
   }
 
   /** Same as `[Symbol.iterator]()`. */
@@ -269,28 +270,34 @@ export class Snapshot<V extends RecordView, D> implements Iterable<V>, Disposabl
   }
 }
 
-/** Flat iterator over chunks; reuses one result object. */
-class SnapshotIterator<V extends RecordView, D> implements Iterator<V> {
-  private readonly result: IteratorResult<V> = { done: false, value: undefined as unknown as V };
-  private c = 0;
+/** Flat iterator: walks the segment map directly and reuses one result object. */
+class SnapshotIterator<V extends RecordView> implements Iterator<V> {
+  private readonly result: IteratorResult<V>;
+  private s = -1;
   private i = 0;
+  private end = 0;
+  private base = 0;
   constructor(
-    private readonly chunks: SegmentChunk<V, D>[],
+    private readonly segs: Int32Array,
+    private readonly segCount: number,
+    private readonly lastCount: number,
+    private readonly segCap: number,
+    private readonly recBytes: number,
+    private readonly store: SegmentStore,
     private readonly view: V,
-  ) {}
+  ) {
+    this.result = { done: false, value: view };
+  }
   next(): IteratorResult<V> {
-    const chunks = this.chunks;
-    while (this.c < chunks.length) {
-      const chunk = chunks[this.c]!;
-      if (this.i < chunk.length) {
-        this.view._wrapSlab(chunk.slab, chunk.byteOffset + this.i * chunk.recordBytes);
-        this.i++;
-        (this.result as { value: V }).value = this.view;
-        return this.result;
-      }
-      this.c++;
+    while (this.i === this.end) {
+      if (++this.s >= this.segCount) return { done: true, value: undefined };
+      const phys = this.segs[this.s]!;
+      this.base = this.store.base(phys);
+      this.view._wrapSlab(this.store.slab(phys), this.base);
       this.i = 0;
+      this.end = this.s === this.segCount - 1 ? this.lastCount : this.segCap;
     }
-    return { done: true, value: undefined };
+    this.view.byteOffset = this.base + this.i++ * this.recBytes;
+    return this.result;
   }
 }

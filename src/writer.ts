@@ -351,10 +351,12 @@ export class WriteSpan<V extends RecordView> {
   length = 0;
   /** Sequence number of slot 0. */
   startSequence = 0;
-  /** @internal Byte offset of slot 0. */
+  /** Byte offset of slot 0 in the writer view's buffer (for SBE-style `view.byteOffset = base + i * recordBytes`). */
   base = 0;
-  private readonly view: V;
-  private readonly recordBytes: number;
+  /** The writer's flyweight, on the right buffer. */
+  readonly view: V;
+  /** Bytes per record. */
+  readonly recordBytes: number;
 
   /** @internal */
   constructor(view: V, recordBytes: number) {
