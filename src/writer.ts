@@ -140,9 +140,11 @@ export class Writer<V extends RecordView, D> implements Disposable {
    * lap a gated cursor. Never waits.
    */
   tryAppend(data: D): boolean {
-    const view = this.tryReserve();
-    if (view === null) return false;
-    this.writeAndCommit(view, data);
+    if (this.tryReserve() === null) return false;
+    this.next--;
+    this.codec.write(this.view, data);
+    this.next++;
+    this.commit();
     return true;
   }
 
@@ -209,17 +211,12 @@ export class Writer<V extends RecordView, D> implements Disposable {
    * @throws {FieldRangeError} for a value that does not fit (nothing is appended).
    */
   append(data: D): void {
-    this.writeAndCommit(this.reserve(), data);
-  }
-
-  /** Checked write into the slot just reserved; a failed check un-reserves it, so nothing is published. */
-  private writeAndCommit(view: V, data: D): void {
-    try {
-      this.codec.write(view, data);
-    } catch (error) {
-      this.next--;
-      throw error;
-    }
+    this.reserve();
+    // Un-reserved while `write` checks the data, so a failed check leaves nothing to undo.
+    // Kept flat (no helper, no try/catch): a deeper call chain fell out of the JIT's inlining.
+    this.next--;
+    this.codec.write(this.view, data);
+    this.next++;
     this.commit();
   }
 

@@ -105,11 +105,11 @@ export const Trade = {
       throw new RecordFieldError(record, path === "" ? "(record)" : path.slice(0, -1), "an object (TradeData)", data);
     }
     const d = data as TradeData;
-    checkFloat(record, path + "ts", d.ts);
-    checkInt(record, path + "id", d.id, 0, 4294967295, "u32");
-    checkFloat(record, path + "price", d.price);
-    checkInt(record, path + "qty", d.qty, 0, 4294967295, "u32");
-    checkInt(record, path + "side", d.side, 0, 255, "u8");
+    if (typeof d.ts !== "number") checkFloat(record, path, "ts", d.ts);
+    if (!(typeof d.id === "number" && Number.isInteger(d.id) && d.id >= 0 && d.id <= 4294967295)) checkInt(record, path, "id", d.id, 0, 4294967295, "u32");
+    if (typeof d.price !== "number") checkFloat(record, path, "price", d.price);
+    if (!(typeof d.qty === "number" && Number.isInteger(d.qty) && d.qty >= 0 && d.qty <= 4294967295)) checkInt(record, path, "qty", d.qty, 0, 4294967295, "u32");
+    if (!(typeof d.side === "number" && Number.isInteger(d.side) && d.side >= 0 && d.side <= 255)) checkInt(record, path, "side", d.side, 0, 255, "u8");
     return d;
   },
   /** Stores an already checked `data` through the view's setters (no type or range checks). */
@@ -247,20 +247,23 @@ export const Tick = {
       throw new RecordFieldError(record, path === "" ? "(record)" : path.slice(0, -1), "an object (TickData)", data);
     }
     const d = data as TickData;
-    checkFloat(record, path + "ts", d.ts);
-    checkFloat(record, path + "price", d.price);
-    checkInt(record, path + "qty", d.qty, 0, 4294967295, "u32");
-    checkInt(record, path + "symbolId", d.symbolId, 0, 65535, "u16");
-    checkInt(record, path + "side", d.side, 0, 1, "Side");
+    if (typeof d.ts !== "number") checkFloat(record, path, "ts", d.ts);
+    if (typeof d.price !== "number") checkFloat(record, path, "price", d.price);
+    if (!(typeof d.qty === "number" && Number.isInteger(d.qty) && d.qty >= 0 && d.qty <= 4294967295)) checkInt(record, path, "qty", d.qty, 0, 4294967295, "u32");
+    if (!(typeof d.symbolId === "number" && Number.isInteger(d.symbolId) && d.symbolId >= 0 && d.symbolId <= 65535)) checkInt(record, path, "symbolId", d.symbolId, 0, 65535, "u16");
+    checkInt(record, path, "side", d.side, 0, 1, "Side");
     {
-      const s = checkString(record, path + "symbol", d.symbol);
+      const s = checkString(record, path, "symbol", d.symbol);
       if (s.length > 4 && utf8Length(s) > 12) {
         throw new FieldRangeError(record, path + "symbol", `UTF-8 length ${utf8Length(s)} exceeds the field's 12 bytes`);
       }
     }
     {
-      const a = checkArray(record, path + "depth", d.depth, 3);
-      for (let i = 0; i < 3; i++) checkInt(record, path + "depth", a[i], 0, 4294967295, "u32");
+      const a = checkArray(record, path, "depth", d.depth, 3);
+      for (let i = 0; i < 3; i++) {
+        const x = a[i];
+        if (!(typeof x === "number" && Number.isInteger(x) && x >= 0 && x <= 4294967295)) checkInt(record, path, "depth", x, 0, 4294967295, "u32");
+      }
     }
     return d;
   },
@@ -350,8 +353,8 @@ export const BookLevel = {
       throw new RecordFieldError(record, path === "" ? "(record)" : path.slice(0, -1), "an object (BookLevelData)", data);
     }
     const d = data as BookLevelData;
-    checkFloat(record, path + "price", d.price);
-    checkInt(record, path + "size", d.size, 0, 4294967295, "u32");
+    if (typeof d.price !== "number") checkFloat(record, path, "price", d.price);
+    if (!(typeof d.size === "number" && Number.isInteger(d.size) && d.size >= 0 && d.size <= 4294967295)) checkInt(record, path, "size", d.size, 0, 4294967295, "u32");
     return d;
   },
   /** Stores an already checked `data` through the view's setters (no type or range checks). */
@@ -461,10 +464,10 @@ export const Quote = {
       throw new RecordFieldError(record, path === "" ? "(record)" : path.slice(0, -1), "an object (QuoteData)", data);
     }
     const d = data as QuoteData;
-    checkFloat(record, path + "ts", d.ts);
-    checkInt(record, path + "symbolId", d.symbolId, 0, 65535, "u16");
-    BookLevel.check(d.bid, record, path + "bid.");
-    BookLevel.check(d.ask, record, path + "ask.");
+    if (typeof d.ts !== "number") checkFloat(record, path, "ts", d.ts);
+    if (!(typeof d.symbolId === "number" && Number.isInteger(d.symbolId) && d.symbolId >= 0 && d.symbolId <= 65535)) checkInt(record, path, "symbolId", d.symbolId, 0, 65535, "u16");
+    BookLevel.check(d.bid, record, path === "" ? "bid." : path + "bid.");
+    BookLevel.check(d.ask, record, path === "" ? "ask." : path + "ask.");
     return d;
   },
   /** Stores an already checked `data` through the view's setters (no type or range checks). */
