@@ -69,6 +69,28 @@ describe("cursor", () => {
     expect(drain(cursor).map(([s]) => s)).toEqual([5, 6]);
   });
 
+  test("take() hands out contiguous runs per segment, laps included", () => {
+    const [writer, log] = newLog(4, 4); // window: 1 full segment + head
+    const cursor = log.cursor({ from: "oldest" });
+    expect(cursor.take().length).toBe(0);
+    appendValues(writer, 0, 6);
+    const runs: [number, number[]][] = [];
+    for (let span = cursor.take(3); span.length > 0; span = cursor.take(3)) {
+      const got: number[] = [];
+      for (let i = 0; i < span.length; i++) got.push(span.at(i).id);
+      runs.push([span.startSequence, got]);
+    }
+    expect(runs).toEqual([[0, [0, 1, 2]], [3, [3]], [4, [4, 5]]]);
+    appendValues(writer, 6, 20); // laps the cursor: window is now 12..19
+    const span = cursor.take();
+    expect(span.startSequence).toBe(6); // the rest of its pinned segment 1 is still there
+    expect(span.length).toBe(2);
+    const next = cursor.take();
+    expect(next.startSequence).toBe(12);
+    expect(cursor.lost).toBe(4);
+    expect(() => cursor.take(0)).toThrow(RangeError);
+  });
+
   test("tryNext and hasNext walk record by record across segments", () => {
     const [writer, log] = newLog(16, 2);
     const cursor = log.cursor({ from: "oldest" });
