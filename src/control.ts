@@ -37,7 +37,11 @@ export const H = {
    * the two window entries (WINDOW_ENTRY_0 / _1) is current.
    */
   WINDOW_VERSION: 9,
-  /** Number of readers parked in `cursor.ready()`; the writer notifies only when non-zero. */
+  /**
+   * Wake request: a reader about to park in `cursor.ready()` sets it to 1; the
+   * writer's next commit clears it and notifies. So a commit pays for a notify
+   * once per parking, not on every commit while someone is parked.
+   */
   WAITERS: 15,
   /** Bumped on publish when WAITERS > 0; readers `Atomics.waitAsync` on it. */
   NOTIFY: 16,

@@ -51,6 +51,8 @@ export class Cursor<V extends RecordView, D> implements Disposable, AsyncIterabl
   private phys = -1;
   private base = 0;
   private countAt = 0;
+  /** Published count of the current segment as last read (tryNext's cache). */
+  private known = 0;
   private released = false;
   private readonly span: ReadSpan<V>;
   /** Total records this cursor skipped because the writer lapped it. */
@@ -129,6 +131,7 @@ export class Cursor<V extends RecordView, D> implements Disposable, AsyncIterabl
       this.phys = phys;
       this.base = st.store.base(phys);
       this.countAt = countIndex(phys);
+      this.known = 0;
       this.view._wrapSlab(st.store.slab(phys), this.base);
       return true;
     }
@@ -206,7 +209,8 @@ export class Cursor<V extends RecordView, D> implements Disposable, AsyncIterabl
     for (;;) {
       if (this.phys < 0 && !this.enter()) return null;
       const i = this.idx;
-      if (i < Atomics.load(this.ctl, this.countAt)) {
+      // Reload the published count only when the cached one is used up: one atomic load per run, not per record.
+      if (i < this.known || i < (this.known = Atomics.load(this.ctl, this.countAt))) {
         this.idx = i + 1;
         this.view.byteOffset = this.base + i * this.recBytes;
         return this.view;
@@ -232,21 +236,18 @@ export class Cursor<V extends RecordView, D> implements Disposable, AsyncIterabl
     if (this.hasNext()) return true;
     const ctl = this.ctl;
     const deadline = performance.now() + timeoutMs;
-    Atomics.add(ctl, H.WAITERS, 1);
-    try {
-      for (;;) {
-        const seen = Atomics.load(ctl, H.NOTIFY);
-        // Re-check after announcing ourselves: the writer stores its count, then reads WAITERS.
-        if (this.hasNext()) return true;
-        if (this.released) return false;
-        const left = deadline - performance.now();
-        if (left <= 0) return false;
-        const wait = Atomics.waitAsync(ctl, H.NOTIFY, seen, left === Number.POSITIVE_INFINITY ? undefined : left);
-        const outcome = wait.async ? await wait.value : wait.value;
-        if (outcome === "timed-out") return this.hasNext();
-      }
-    } finally {
-      Atomics.sub(ctl, H.WAITERS, 1);
+    for (;;) {
+      if (this.released) return false;
+      // Ask for a wake-up, then re-check: the writer stores its count before it reads
+      // the request, so either it sees the request or we see the record.
+      Atomics.store(ctl, H.WAITERS, 1);
+      const seen = Atomics.load(ctl, H.NOTIFY);
+      if (this.hasNext()) return true;
+      const left = deadline - performance.now();
+      if (left <= 0) return false;
+      const wait = Atomics.waitAsync(ctl, H.NOTIFY, seen, left === Number.POSITIVE_INFINITY ? undefined : left);
+      const outcome = wait.async ? await wait.value : wait.value;
+      if (outcome === "timed-out") return this.hasNext();
     }
   }
 
@@ -271,13 +272,16 @@ export class Cursor<V extends RecordView, D> implements Disposable, AsyncIterabl
 
   /**
    * Unpins the cursor's segment and drops its gate. Idempotent. A pending
-   * `ready()` resolves false at its next timeout check; async iteration ends.
+   * `ready()` resolves false; async iteration ends.
    */
   release(): void {
     if (this.released) return;
     this.released = true;
     cursorFinalizer.unregister(this);
     this.lease.release();
+    // Wake parked ready() calls (ours and, harmlessly, other cursors' which re-check and park again).
+    Atomics.add(this.ctl, H.NOTIFY, 1);
+    Atomics.notify(this.ctl, H.NOTIFY);
   }
 
   /** Same as {@link release}. */

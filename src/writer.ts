@@ -199,8 +199,9 @@ export class Writer<V extends RecordView, D> implements Disposable {
     if (Atomics.load(this.ctl, H.WAITERS) !== 0) this.wake();
   }
 
-  /** Wakes readers parked in `cursor.ready()`; paid only when someone waits. */
+  /** Wakes readers parked in `cursor.ready()`; paid once per parking. */
   private wake(): void {
+    Atomics.store(this.ctl, H.WAITERS, 0);
     Atomics.add(this.ctl, H.NOTIFY, 1);
     Atomics.notify(this.ctl, H.NOTIFY);
   }

@@ -125,6 +125,25 @@ describe("cursor", () => {
     expect(drain(cursor).map(([, id]) => id)).toEqual([1]);
   });
 
+  test("release() wakes a ready() that has no timeout", async () => {
+    const [, log] = newLog(16, 4);
+    const cursor = log.cursor();
+    const waiting = cursor.ready();
+    await Bun.sleep(5);
+    cursor.release();
+    expect(await Promise.race([waiting, Bun.sleep(2000).then(() => "hung")])).toBe(false);
+  });
+
+  test("two parked cursors both wake on one append", async () => {
+    const [writer, log] = newLog(16, 4);
+    const a = log.cursor();
+    const b = log.cursor();
+    const both = Promise.all([a.ready(5000), b.ready(5000)]);
+    await Bun.sleep(5);
+    writer.append(tradeFor(1));
+    expect(await both).toEqual([true, true]);
+  });
+
   test("async iteration yields records as they arrive", async () => {
     const [writer, log] = newLog(16, 4);
     const cursor = log.cursor();
