@@ -1,7 +1,8 @@
 /**
- * Single-thread log benchmark (issue: core log). Every case runs in the same
- * process, interleaved round by round, against raw typed-array code over a
- * SharedArrayBuffer of the same size. 32-byte Trade records, retained = 1<<20,
+ * Single-thread log benchmark (issue: core log). Every case runs interleaved,
+ * round by round, against raw typed-array code over a SharedArrayBuffer of the
+ * same size, measured in the same run (write forms each in a child process with
+ * its own raw baseline; see WRITE_FORMS). 32-byte Trade records, retained = 1<<20,
  * segment = 4096 (257 segments in the window).
  *
  *   bun bench/log.bench.ts            # full run
@@ -11,9 +12,11 @@ import { heapStats } from "bun:jsc";
 import { do_not_optimize } from "mitata";
 import { AtomicLog } from "../src/index.ts";
 import { Trade, type TradeData } from "../src/generated/market.ts";
-import { duration, interleaved, printTable, rate, type Row } from "./support/report.ts";
+import { duration, interleaved, median, printTable, rate, type Row } from "./support/report.ts";
 
 const quick = process.env.BENCH_QUICK === "1";
+/** Set in the child processes that measure one write form (see WRITE_FORMS). */
+const pairArg = process.argv.indexOf("--write-pair");
 const rounds = quick ? 3 : 7;
 const SEG = 4096;
 const RETAINED = 1 << 20;
@@ -177,19 +180,31 @@ function snapshotIteratorSum(): number {
 const held = log.snapshot();
 const snapLength = held.length;
 
-console.log(`atomic-log core benchmark: ${Bun.version}, ${rounds} interleaved rounds, medians; window ${snapLength} records in ${held.chunks().length} segments`);
+if (pairArg < 0) console.log(`atomic-log core benchmark: ${Bun.version}, ${rounds} interleaved rounds, medians; window ${snapLength} records in ${held.chunks().length} segments`);
 
-const writes = await interleaved(
-  {
-    raw: rawWriteBlock,
-    rawStore: rawWriteStoreEach,
-    each: appendEach,
-    batch: appendBatch,
-    manual: appendSpanManual,
-    object: appendObjects,
-  },
-  rounds,
-);
+// Each write form runs in its own process against its own raw baseline: an application
+// uses one form, and running all four in one process let their JIT profiles pollute each
+// other (the span loop measured 0.69x raw there against 0.85-0.89x alone).
+const WRITE_FORMS = { rawStore: rawWriteStoreEach, each: appendEach, batch: appendBatch, manual: appendSpanManual, object: appendObjects };
+if (pairArg >= 0) {
+  const form = process.argv[pairArg + 1] as keyof typeof WRITE_FORMS;
+  const result = await interleaved({ raw: rawWriteBlock, form: WRITE_FORMS[form] }, rounds);
+  console.log(JSON.stringify(result));
+  process.exit(0);
+}
+const writes: Record<string, number> = {};
+const rawSamples: number[] = [];
+for (const form of Object.keys(WRITE_FORMS)) {
+  const child = Bun.spawnSync([process.execPath, import.meta.path, "--write-pair", form], { env: process.env });
+  if (child.exitCode !== 0) throw new Error(`write pair ${form} failed: ${child.stderr.toString()}`);
+  const lines = child.stdout.toString().trim().split("\n");
+  const pair = JSON.parse(lines[lines.length - 1]!) as { raw: number; form: number };
+  // Normalise each form to the raw rate of its own process, then express it against the overall raw median.
+  rawSamples.push(pair.raw);
+  writes[form] = pair.form / pair.raw; // time ratio: form ns per call / raw ns per call
+}
+writes.raw = median(rawSamples);
+for (const form of Object.keys(WRITE_FORMS)) writes[form] = writes[form]! * writes.raw;
 const reads = await interleaved(
   {
     raw: () => do_not_optimize(rawReadAll()),

@@ -45,8 +45,11 @@ export class Writer<V extends RecordView, D> implements Disposable {
   private readonly segCap: number;
   private readonly recBytes: number;
   private readonly free: number[] = [];
+  /** Evicted segments that were pinned when last checked, oldest first, with their sequences (kept locally: no atomics to re-read them). */
   private readonly retired: number[] = [];
+  private readonly retiredSeq: number[] = [];
   private readonly ranges: number[] = [];
+  private rollsSinceScan = 0;
   private readonly span: WriteSpan<V>;
   private released = false;
   private next = 0;
@@ -89,7 +92,10 @@ export class Writer<V extends RecordView, D> implements Disposable {
     }
     // Oldest first, so reclaim hands back the most recently evicted (cache-warm) segment last.
     used.sort((a, b) => st.seqOf(a) - st.seqOf(b));
-    this.retired.push(...used);
+    for (const phys of used) {
+      this.retired.push(phys);
+      this.retiredSeq.push(st.seqOf(phys));
+    }
   }
 
   private setHead(seq: number, phys: number): void {
@@ -295,23 +301,40 @@ export class Writer<V extends RecordView, D> implements Disposable {
     if ((nextSeq + 1) * this.segCap - 1 > Number.MAX_SAFE_INTEGER) {
       throw new SequenceOverflowError(nextSeq * this.segCap);
     }
+    let evicted = -1;
     if (nextSeq - this.oldest > st.retainedSegments) {
-      const evicted = st.physOf(this.oldest);
+      evicted = st.physOf(this.oldest);
       this.oldest += 1;
       // Publish the eviction before scanning pins: a snapshot either sees its start
       // evicted, or the scan below sees its pin (see pins.ts).
       writeWindow(ctl, this.oldest, this.headSeq, this.headPhys);
-      this.retired.push(evicted);
     }
-    const phys = this.takeFree();
+    const phys = this.takeFree(evicted, this.oldest - 1);
     st.prepareSegment(phys, nextSeq);
     writeWindow(ctl, this.oldest, nextSeq, phys);
     this.setHead(nextSeq, phys);
     this.next = 0;
   }
 
-  private takeFree(): number {
-    if (this.retired.length > 0) this.reclaim();
+  /**
+   * Picks the segment for the next head. The segment just evicted is the
+   * warmest choice and, unless a snapshot pins it, is taken at once: O(pins),
+   * independent of how many older segments long-held snapshots keep retired.
+   * Those are rescanned only when no free segment is left, or every 64 rolls
+   * to return the segments of released snapshots.
+   */
+  private takeFree(evicted: number, evictedSeq: number): number {
+    const st = this.state;
+    if (evicted >= 0) {
+      const n = st.pins.collect(this.ranges);
+      if (n === 0 || !isPinned(this.ranges, n, evictedSeq)) {
+        if (++this.rollsSinceScan >= 64 && this.retired.length > 0) this.reclaim();
+        return evicted;
+      }
+      this.retired.push(evicted);
+      this.retiredSeq.push(evictedSeq);
+    }
+    if (this.free.length === 0 || ++this.rollsSinceScan >= 64) this.reclaim();
     for (let tries = 0; this.free.length === 0 && tries < RECLAIM_RETRIES; tries++) this.reclaim();
     const phys = this.free.pop();
     if (phys === undefined) {
@@ -324,18 +347,24 @@ export class Writer<V extends RecordView, D> implements Disposable {
     return phys;
   }
 
-  /** Moves retired segments that no snapshot pins to the free stack. */
+  /** Moves retired segments that no snapshot pins any more to the free stack. */
   private reclaim(): void {
-    const st = this.state;
-    const n = st.pins.collect(this.ranges);
+    this.rollsSinceScan = 0;
+    const n = this.state.pins.collect(this.ranges);
     const retired = this.retired;
+    const seqs = this.retiredSeq;
     let kept = 0;
     for (let i = 0; i < retired.length; i++) {
-      const phys = retired[i]!;
-      if (n > 0 && isPinned(this.ranges, n, st.seqOf(phys))) retired[kept++] = phys;
-      else this.free.push(phys);
+      const seq = seqs[i]!;
+      if (n > 0 && isPinned(this.ranges, n, seq)) {
+        retired[kept] = retired[i]!;
+        seqs[kept++] = seq;
+      } else {
+        this.free.push(retired[i]!);
+      }
     }
     retired.length = kept;
+    seqs.length = kept;
   }
 }
 
