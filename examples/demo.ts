@@ -94,7 +94,9 @@ const feedResult = await withTimeout(feedDone, "the feed to stop");
 await withTimeout(Promise.all(readersDone), "the readers to finish");
 if (tty) process.stdout.write("\n");
 const elapsed = (performance.now() - began) / 1000;
+const allClosed = Promise.all([feed, ...readers].map((w) => new Promise((resolve) => w.addEventListener("close", resolve))));
 for (const w of [feed, ...readers]) w.terminate();
+await withTimeout(allClosed, "the workers to exit");
 
 // Independent checks, from the main thread's own snapshot of the final window.
 const snap = log.snapshot();

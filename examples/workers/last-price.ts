@@ -41,9 +41,9 @@ self.onmessage = (e: MessageEvent) => {
   while (log.isWriterClaimed() && performance.now() < deadline) cursor.poll(onTick, 65536);
   cursor.poll(onTick);
   const ok = gaps === cursor.lost && badSymbols === 0;
+  cursor.release(); // before reporting, so the main thread sees every pin returned
   self.postMessage({
     type: "done", role: "last-price", records, lost: cursor.lost, perSymbol: last,
     detail: ok ? `contiguous except ${cursor.lost.toLocaleString()} lapped; ${sampled} symbols checked` : `BROKEN: gaps ${gaps} vs lost ${cursor.lost}, bad symbols ${badSymbols}`,
   });
-  cursor.release();
 };

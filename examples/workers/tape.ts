@@ -38,9 +38,9 @@ self.onmessage = async (e: MessageEvent) => {
   }
   wakeLags.sort((a, b) => a - b);
   const p50 = wakeLags.length ? wakeLags[wakeLags.length >> 1]! : 0;
+  cursor.release(); // before reporting, so the main thread sees every pin returned
   self.postMessage({
     type: "done", role: "tape", records, lost: cursor.lost,
     detail: `${large.toLocaleString()} large trades; ${wakeLags.length} wake-ups, median ${(p50 * 1000).toFixed(0)} µs after the tick`,
   });
-  cursor.release();
 };

@@ -41,9 +41,7 @@ self.onmessage = async (e: MessageEvent) => {
   await Bun.sleep(50); // let the feed finish its last batch
   snap.refresh();
   last = vwap(snap);
-  self.postMessage({
-    type: "done", role: "vwap", records, lost: 0, perSymbol: last,
-    detail: `${windows} windows; final window ${snap.startSequence.toLocaleString()}..${snap.endSequence.toLocaleString()}`,
-  });
-  snap.release();
+  const detail = `${windows} windows; final window ${snap.startSequence.toLocaleString()}..${snap.endSequence.toLocaleString()}`;
+  snap.release(); // before reporting, so the main thread sees every pin returned
+  self.postMessage({ type: "done", role: "vwap", records, lost: 0, perSymbol: last, detail });
 };
