@@ -17,6 +17,7 @@ import type { AtomicLog } from "./log.ts";
 import type { LogState } from "./log-state.ts";
 import { PinLease } from "./pin-lease.ts";
 import type { RecordView } from "./record-view.ts";
+import { RecordSpan } from "./span.ts";
 import { WindowState, readOldest, readWindow } from "./window.ts";
 
 /** Where a new cursor starts: the oldest retained record, the next record to be written, or a sequence number. */
@@ -54,7 +55,7 @@ export class Cursor<V extends RecordView, D> implements Disposable, AsyncIterabl
   /** Published count of the current segment as last read (tryNext's cache). */
   private known = 0;
   private released = false;
-  private readonly span: ReadSpan<V>;
+  private readonly span: RecordSpan<V>;
   /** Total records this cursor skipped because the writer lapped it. */
   lost = 0;
 
@@ -66,7 +67,7 @@ export class Cursor<V extends RecordView, D> implements Disposable, AsyncIterabl
     this.segCap = state.segmentCapacity;
     this.recBytes = state.recordBytes;
     this.view = state.codec.view();
-    this.span = new ReadSpan(this.view, this.recBytes);
+    this.span = new RecordSpan(this.view, this.recBytes);
     const start = this.startSequence(options.from ?? "latest");
     if (options.gated !== undefined && typeof options.gated !== "boolean") {
       throw new InvalidOptionError("gated", options.gated, "a boolean");
@@ -179,7 +180,7 @@ export class Cursor<V extends RecordView, D> implements Disposable, AsyncIterabl
    * `span.base + i * span.recordBytes`. `span.length` is 0 when nothing is
    * available. The span object is reused by the next call.
    */
-  take(max = Number.POSITIVE_INFINITY): ReadSpan<V> {
+  take(max = Number.POSITIVE_INFINITY): RecordSpan<V> {
     if (this.released) throw new SnapshotReleasedError("cursor");
     if (!(max >= 1)) throw new InvalidOptionError("max", max, "a number >= 1");
     const span = this.span;
@@ -290,32 +291,3 @@ export class Cursor<V extends RecordView, D> implements Disposable, AsyncIterabl
   }
 }
 
-/**
- * A run of consecutive records from {@link Cursor.take}, all in one segment.
- * `at(i)` is unchecked for speed: keep `i` in `[0, length)`.
- */
-export class ReadSpan<V extends RecordView> {
-  /** Number of records (0 when nothing was available). */
-  length = 0;
-  /** Sequence number of record 0. */
-  startSequence = 0;
-  /** Byte offset of record 0 in the view's buffer. */
-  base = 0;
-  /** The cursor's flyweight, on the right buffer. */
-  readonly view: V;
-  /** Bytes per record. */
-  readonly recordBytes: number;
-
-  /** @internal */
-  constructor(view: V, recordBytes: number) {
-    this.view = view;
-    this.recordBytes = recordBytes;
-  }
-
-  /** The view positioned on record `i` of the span. */
-  at(i: number): V {
-    const view = this.view;
-    view.byteOffset = this.base + i * this.recordBytes;
-    return view;
-  }
-}

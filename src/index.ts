@@ -6,10 +6,11 @@
  * and turned into codecs and flyweight views by `atomic-log codegen`.
  */
 export { AtomicLog, type LogStats, type RecoveryReport, type WatchableWorker } from "./log.ts";
-export { Cursor, ReadSpan, type CursorOptions, type CursorStart } from "./cursor.ts";
+export { Cursor, type CursorOptions, type CursorStart } from "./cursor.ts";
 export { Dispatcher, type Consumer, type ConsumerStats, type DispatcherOptions } from "./dispatcher.ts";
 export type { LogHandle } from "./handle.ts";
-export { Writer, WriteSpan } from "./writer.ts";
+export { Writer } from "./writer.ts";
+export { RecordSpan, type ReadSpan, type WriteSpan } from "./span.ts";
 export { Snapshot } from "./snapshot.ts";
 export { SegmentChunk } from "./chunk.ts";
 export type { LogOptions } from "./options.ts";

@@ -18,6 +18,7 @@ import type { AtomicLog } from "./log.ts";
 import type { LogState } from "./log-state.ts";
 import { isPinned } from "./pins.ts";
 import type { RecordView } from "./record-view.ts";
+import { RecordSpan } from "./span.ts";
 import { holdsClaim, releaseClaim } from "./claim.ts";
 import { WindowState, readWindow, writeWindow } from "./window.ts";
 
@@ -50,7 +51,7 @@ export class Writer<V extends RecordView, D> implements Disposable {
   private readonly retiredSeq: number[] = [];
   private readonly ranges: number[] = [];
   private rollsSinceScan = 0;
-  private readonly span: WriteSpan<V>;
+  private readonly span: RecordSpan<V>;
   private released = false;
   private next = 0;
   private limit = 0;
@@ -69,7 +70,7 @@ export class Writer<V extends RecordView, D> implements Disposable {
     this.segCap = state.segmentCapacity;
     this.recBytes = state.recordBytes;
     this.view = state.codec.view();
-    this.span = new WriteSpan(this.view, this.recBytes);
+    this.span = new RecordSpan(this.view, this.recBytes);
     this.lease = { ctl: state.ctl, token };
     writerFinalizer.register(this, this.lease, this);
     this.adoptSharedState();
@@ -184,7 +185,7 @@ export class Writer<V extends RecordView, D> implements Disposable {
    * @throws {WriterReleasedError} after {@link release}.
    * @throws {InvalidOptionError} if `count` is not a positive integer.
    */
-  reserveMany(count: number): WriteSpan<V> {
+  reserveMany(count: number): RecordSpan<V> {
     if (!Number.isInteger(count) || count < 1) throw new InvalidOptionError("count", count, "a positive integer");
     if (this.released) throw new WriterReleasedError();
     if (this.next === this.segCap) this.roll();
@@ -368,33 +369,3 @@ export class Writer<V extends RecordView, D> implements Disposable {
   }
 }
 
-/**
- * Consecutive reserved slots in one segment, from {@link Writer.reserveMany}.
- * `at(i)` moves the writer's flyweight; it is unchecked for speed, so keep
- * `i` in `[0, length)`.
- */
-export class WriteSpan<V extends RecordView> {
-  /** Number of slots reserved. */
-  length = 0;
-  /** Sequence number of slot 0. */
-  startSequence = 0;
-  /** Byte offset of slot 0 in the writer view's buffer (for SBE-style `view.byteOffset = base + i * recordBytes`). */
-  base = 0;
-  /** The writer's flyweight, on the right buffer. */
-  readonly view: V;
-  /** Bytes per record. */
-  readonly recordBytes: number;
-
-  /** @internal */
-  constructor(view: V, recordBytes: number) {
-    this.view = view;
-    this.recordBytes = recordBytes;
-  }
-
-  /** The writer's view positioned on slot `i` of the span. */
-  at(i: number): V {
-    const view = this.view;
-    view.byteOffset = this.base + i * this.recordBytes;
-    return view;
-  }
-}
