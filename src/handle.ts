@@ -60,5 +60,11 @@ export function attachState<V extends RecordView, D>(codec: RecordCodec<V, D>, h
       { name: codec.name, fingerprint: codec.fingerprint },
     );
   }
+  const expectedBytes = ctl[H.POOL_SEGMENTS]! * ctl[H.SEGMENT_CAPACITY]! * ctl[H.RECORD_BYTES]!;
+  if (h.store.data.byteLength !== expectedBytes || h.store.segmentBytes !== ctl[H.SEGMENT_CAPACITY]! * ctl[H.RECORD_BYTES]!) {
+    throw new InvalidHandleError(
+      `its data buffer has ${h.store.data.byteLength} bytes but the control block describes ${expectedBytes} (buffers from different logs?)`,
+    );
+  }
   return new LogState(codec, ctl, attachStore(h.store));
 }

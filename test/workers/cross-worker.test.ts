@@ -52,6 +52,9 @@ describe("attaching", () => {
     const [, log] = newLog(4, 2);
     const handle = { ...log.handle(), control: new SharedArrayBuffer(256) };
     expect(() => AtomicLog.attach(Trade, handle)).toThrow(/control block/);
+    const [, other] = newLog(8, 2);
+    const mixed = { ...log.handle(), store: other.handle().store };
+    expect(() => AtomicLog.attach(Trade, mixed)).toThrow(/different logs/);
   });
 });
 
