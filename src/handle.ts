@@ -3,7 +3,7 @@
  * to a worker, and the checks that turn one back into a log there.
  */
 import type { RecordCodec } from "./codec.ts";
-import { FORMAT, H, MAGIC } from "./control.ts";
+import { FORMAT, H, MAGIC, controlGeometry } from "./control.ts";
 import { FingerprintMismatchError, InvalidHandleError } from "./errors.ts";
 import { LogState, fingerprintWords } from "./log-state.ts";
 import type { RecordView } from "./record-view.ts";
@@ -60,6 +60,8 @@ export function attachState<V extends RecordView, D>(codec: RecordCodec<V, D>, h
       { name: codec.name, fingerprint: codec.fingerprint },
     );
   }
+  const words = controlGeometry(ctl[H.POOL_SEGMENTS]!, ctl[H.DIR_SIZE]!, ctl[H.PIN_SLOTS]!).words;
+  if (ctl.length !== words) throw new InvalidHandleError(`its control block has ${ctl.length} words, its header describes ${words}`);
   const expectedBytes = ctl[H.POOL_SEGMENTS]! * ctl[H.SEGMENT_CAPACITY]! * ctl[H.RECORD_BYTES]!;
   if (h.store.data.byteLength !== expectedBytes || h.store.segmentBytes !== ctl[H.SEGMENT_CAPACITY]! * ctl[H.RECORD_BYTES]!) {
     throw new InvalidHandleError(
