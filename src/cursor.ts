@@ -89,8 +89,7 @@ export class Cursor<V extends RecordView, D> implements Disposable, AsyncIterabl
     const st = this.state;
     if (from === "oldest") return readWindow(this.ctl, this.win).oldest * this.segCap;
     if (from === "latest") {
-      const win = readWindow(this.ctl, this.win);
-      return win.head * this.segCap + st.countOf(win.headPhys);
+      return st.nextSequence(readWindow(this.ctl, this.win));
     }
     if (typeof from !== "number" || !Number.isSafeInteger(from) || from < 0) {
       throw new InvalidOptionError("from", from, '"oldest", "latest" or a non-negative integer sequence');
@@ -225,7 +224,7 @@ export class Cursor<V extends RecordView, D> implements Disposable, AsyncIterabl
   hasNext(): boolean {
     if (this.released) return false;
     if (this.phys >= 0 && this.idx < this.segCap) return this.idx < Atomics.load(this.ctl, this.countAt);
-    return readWindow(this.ctl, this.win).head * this.segCap + this.state.countOf(this.win.headPhys) > this.sequence;
+    return this.state.nextSequence(readWindow(this.ctl, this.win)) > this.sequence;
   }
 
   /**

@@ -4,12 +4,12 @@
  * through it; everything here except the codec is shared memory.
  */
 import type { RecordCodec } from "./codec.ts";
-import { FORMAT, H, MAGIC, SEG, SEG_BASE, SEG_WORDS, controlGeometry, storePair } from "./control.ts";
+import { FORMAT, H, MAGIC, SEG, SEG_BASE, SEG_WORDS, controlGeometry, countIndex, loadPair, storePair } from "./control.ts";
 import type { LogGeometry } from "./options.ts";
 import { PinTable } from "./pins.ts";
 import type { RecordView } from "./record-view.ts";
 import { MemorySegmentStore, type SegmentStore } from "./segment-store.ts";
-import { writeWindow } from "./window.ts";
+import { type WindowState, writeWindow } from "./window.ts";
 
 /** Fingerprints are 16 hex digits; the control block keeps them as two words. */
 export function fingerprintWords(fingerprint: string): [number, number] {
@@ -38,7 +38,7 @@ export class LogState<V extends RecordView, D> {
     this.store = store;
     this.segmentCapacity = ctl[H.SEGMENT_CAPACITY]!;
     this.retainedSegments = ctl[H.RETAINED_SEGMENTS]!;
-    this.retainedCapacity = ctl[H.RETAINED_CAPACITY_HI]! * 4294967296 + (ctl[H.RETAINED_CAPACITY_LO]! >>> 0);
+    this.retainedCapacity = loadPair(ctl, H.RETAINED_CAPACITY_HI);
     this.poolSegments = ctl[H.POOL_SEGMENTS]!;
     this.recordBytes = ctl[H.RECORD_BYTES]!;
     this.dirSize = ctl[H.DIR_SIZE]!;
@@ -83,7 +83,8 @@ export class LogState<V extends RecordView, D> {
   prepareSegment(phys: number, seq: number): void {
     const ctl = this.ctl;
     const at = SEG_BASE + SEG_WORDS * phys;
-    // Generation first: a cursor that read this segment's old records notices the change.
+    // The generation marks a segment as ever used: a writer adopting the log treats
+    // never-used segments as free without checking pins.
     Atomics.add(ctl, at + SEG.GENERATION, 1);
     storePair(ctl, at + SEG.SEQ_HI, seq);
     Atomics.store(ctl, at + SEG.COUNT, 0);
@@ -125,8 +126,7 @@ export class LogState<V extends RecordView, D> {
 
   /** Segment sequence currently held by physical segment `phys`. */
   seqOf(phys: number): number {
-    const at = SEG_BASE + SEG_WORDS * phys;
-    return Atomics.load(this.ctl, at + SEG.SEQ_HI) * 4294967296 + (Atomics.load(this.ctl, at + SEG.SEQ_LO) >>> 0);
+    return loadPair(this.ctl, SEG_BASE + SEG_WORDS * phys + SEG.SEQ_HI);
   }
 
   /** How many times physical segment `phys` has been (re)used; 0 if never. */
@@ -136,6 +136,11 @@ export class LogState<V extends RecordView, D> {
 
   /** Published record count of physical segment `phys`. */
   countOf(phys: number): number {
-    return Atomics.load(this.ctl, SEG_BASE + SEG_WORDS * phys + SEG.COUNT);
+    return Atomics.load(this.ctl, countIndex(phys));
+  }
+
+  /** Sequence the next record will get, as of the window copy `win`. */
+  nextSequence(win: WindowState): number {
+    return win.head * this.segmentCapacity + this.countOf(win.headPhys);
   }
 }

@@ -197,7 +197,7 @@ export class AtomicLog<V extends RecordView, D> {
   stats(): LogStats {
     const st = this.state;
     const win = readWindow(st.ctl, new WindowState());
-    const nextSequence = win.head * st.segmentCapacity + st.countOf(win.headPhys);
+    const nextSequence = st.nextSequence(win);
     const oldestSequence = win.oldest * st.segmentCapacity;
     return {
       nextSequence,

@@ -98,11 +98,6 @@ export class PinTable {
     return true;
   }
 
-  /** Budget (segments) recorded as reserved by slot `k`. */
-  reserved(k: number): number {
-    return Atomics.load(this.ctl, this.base + k * PIN_WORDS + RESERVED);
-  }
-
   /** Records the budget slot `k` holds, so that recovery can return it. */
   setReserved(k: number, segments: number): void {
     Atomics.store(this.ctl, this.base + k * PIN_WORDS + RESERVED, segments);
