@@ -4,7 +4,7 @@
  */
 import type { RecordCodec } from "./codec.ts";
 import { FORMAT, H, MAGIC, controlGeometry } from "./control.ts";
-import { FingerprintMismatchError, InvalidHandleError } from "./errors.ts";
+import { FingerprintMismatchError, InvalidHandleError, describeValue } from "./errors.ts";
 import { LogState, fingerprintWords } from "./log-state.ts";
 import type { RecordView } from "./record-view.ts";
 import { attachStore, type StoreHandle } from "./segment-store.ts";
@@ -51,8 +51,12 @@ export function attachState<V extends RecordView, D>(codec: RecordCodec<V, D>, h
   if (!(h.control instanceof SharedArrayBuffer) || h.store?.kind !== "memory" || !(h.store.data instanceof SharedArrayBuffer)) {
     throw new InvalidHandleError("its buffers are missing or not SharedArrayBuffers");
   }
+  // A length that is not whole words would make `new Int32Array` throw a plain RangeError.
+  if (h.control.byteLength % 4 !== 0 || h.control.byteLength < 4 * 32) {
+    throw new InvalidHandleError(`its control block has ${h.control.byteLength} bytes, not an atomic-log control block`);
+  }
   const ctl = new Int32Array(h.control);
-  if (ctl.length < 32 || ctl[H.MAGIC] !== MAGIC) throw new InvalidHandleError("its control block is not an atomic-log control block");
+  if (ctl[H.MAGIC] !== MAGIC) throw new InvalidHandleError("its control block is not an atomic-log control block");
   const [hi, lo] = fingerprintWords(codec.fingerprint);
   if (ctl[H.FINGERPRINT_HI] !== hi || ctl[H.FINGERPRINT_LO] !== lo || ctl[H.RECORD_BYTES] !== codec.byteLength) {
     throw new FingerprintMismatchError(
@@ -62,10 +66,16 @@ export function attachState<V extends RecordView, D>(codec: RecordCodec<V, D>, h
   }
   const words = controlGeometry(ctl[H.POOL_SEGMENTS]!, ctl[H.DIR_SIZE]!, ctl[H.PIN_SLOTS]!).words;
   if (ctl.length !== words) throw new InvalidHandleError(`its control block has ${ctl.length} words, its header describes ${words}`);
-  const expectedBytes = ctl[H.POOL_SEGMENTS]! * ctl[H.SEGMENT_CAPACITY]! * ctl[H.RECORD_BYTES]!;
-  if (h.store.data.byteLength !== expectedBytes || h.store.segmentBytes !== ctl[H.SEGMENT_CAPACITY]! * ctl[H.RECORD_BYTES]!) {
+  const segmentBytes = ctl[H.SEGMENT_CAPACITY]! * ctl[H.RECORD_BYTES]!;
+  const expectedBytes = ctl[H.POOL_SEGMENTS]! * segmentBytes;
+  if (h.store.data.byteLength !== expectedBytes) {
     throw new InvalidHandleError(
       `its data buffer has ${h.store.data.byteLength} bytes but the control block describes ${expectedBytes} (buffers from different logs?)`,
+    );
+  }
+  if (h.store.segmentBytes !== segmentBytes) {
+    throw new InvalidHandleError(
+      `its store says segments of ${describeValue(h.store.segmentBytes)} bytes but the control block describes ${segmentBytes}`,
     );
   }
   return new LogState(codec, ctl, attachStore(h.store));

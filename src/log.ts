@@ -147,10 +147,14 @@ export class AtomicLog<V extends RecordView, D> {
 
   /**
    * Opens, in this worker, the log a handle describes.
+   * @throws {InvalidOptionError} (a RangeError, `.option === "codec"`) if `codec` is not a record codec.
    * @throws {FingerprintMismatchError} naming both records if `codec` is not the log's record.
    * @throws {InvalidHandleError} if `handle` is not a log handle.
    */
   static attach<V extends RecordView, D>(codec: RecordCodec<V, D>, handle: LogHandle): AtomicLog<V, D> {
+    // Checked first, as create() does: attachState reads codec.fingerprint, which
+    // on null or a number is a plain TypeError instead of an error naming `codec`.
+    checkCodec(codec);
     return new AtomicLog(attachState(codec, handle));
   }
 
@@ -216,6 +220,11 @@ export class AtomicLog<V extends RecordView, D> {
   }
 }
 
+/**
+ * Rejects anything that is not a generated record codec, before any of its
+ * properties is used, so create() and attach() fail the same way.
+ * @throws {InvalidOptionError} naming `codec`.
+ */
 function checkCodec(codec: unknown): void {
   const c = codec as Partial<RecordCodec>;
   if (

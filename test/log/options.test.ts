@@ -2,6 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import {
   AtomicLog,
+  InvalidHandleError,
   InvalidOptionError,
   RecordFieldError,
   SnapshotReleasedError,
@@ -61,6 +62,75 @@ describe("options", () => {
     const log = AtomicLog.create(Trade, { ...good, snapshotBudget: 10 });
     expect(log.retainedSegments).toBe(4);
     expect(log.poolSegments).toBe(5 + 10);
+  });
+});
+
+/** The error `fn` throws (fails the test if it throws nothing). */
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected a throw");
+}
+
+describe("attach", () => {
+  const { view: _view, ...noView } = Trade;
+  const notCodecs: [string, unknown][] = [
+    ["null", null],
+    ["undefined", undefined],
+    ["{}", {}],
+    ["42", 42],
+    ["a codec-like object without view()", noView],
+    ["a codec-like object with a string byteLength", { ...Trade, byteLength: "32" }],
+  ];
+  for (const [label, codec] of notCodecs) {
+    test(`codec = ${label} is an InvalidOptionError naming codec, like create()`, () => {
+      const [, log] = newLog(4, 2);
+      for (const error of [thrown(() => AtomicLog.attach(codec as never, log.handle())), thrown(() => AtomicLog.create(codec as never, good))]) {
+        expect(error).toBeInstanceOf(InvalidOptionError);
+        expect(error).toBeInstanceOf(RangeError);
+        expect((error as InvalidOptionError).option).toBe("codec");
+        expect((error as InvalidOptionError).value).toBe(codec);
+        expect((error as Error).message).toContain("invalid option codec");
+      }
+    });
+  }
+
+  test("a bad codec is reported before a bad handle", () => {
+    expect(thrown(() => AtomicLog.attach(null as never, null as never))).toBeInstanceOf(InvalidOptionError);
+  });
+
+  test("values that are not handles are InvalidHandleError", () => {
+    const [, log] = newLog(4, 2);
+    const h = log.handle();
+    const notHandles: unknown[] = [
+      null,
+      undefined,
+      42,
+      "atomic-log",
+      {},
+      [],
+      () => h,
+      { kind: "atomic-log" },
+      { ...h, format: String(h.format) },
+      { ...h, control: new ArrayBuffer(h.control.byteLength) },
+      { ...h, control: new SharedArrayBuffer(7) }, // not whole words: was a plain RangeError from new Int32Array
+      { ...h, control: new SharedArrayBuffer(64) }, // shorter than a header
+      { ...h, store: null },
+      { ...h, store: { ...h.store, kind: "file" } },
+      { ...h, store: { ...h.store, data: new ArrayBuffer(h.store.data.byteLength) } },
+      { ...h, store: { ...h.store, data: new SharedArrayBuffer(0) } },
+      { ...h, store: { ...h.store, segmentBytes: String(h.store.segmentBytes) } },
+    ];
+    for (const handle of notHandles) {
+      const error = thrown(() => AtomicLog.attach(Trade, handle as never));
+      expect(error).toBeInstanceOf(InvalidHandleError);
+      expect((error as InvalidHandleError).code).toBe("INVALID_HANDLE");
+    }
+    // The good handle still attaches.
+    expect(AtomicLog.attach(Trade, h).poolSegments).toBe(log.poolSegments);
   });
 });
 
