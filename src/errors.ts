@@ -169,5 +169,8 @@ export function describeValue(value: unknown): string {
   if (typeof value === "function") return "a function";
   if (Array.isArray(value)) return `an array of length ${value.length}`;
   if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} of ${value.byteLength} bytes`;
+  if (value instanceof ArrayBuffer || value instanceof SharedArrayBuffer) {
+    return `a ${Object.prototype.toString.call(value).slice(8, -1)} of ${value.byteLength} bytes`;
+  }
   return `a ${Object.prototype.toString.call(value).slice(8, -1)}`;
 }

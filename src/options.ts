@@ -12,6 +12,7 @@
  * segment they pin, so the writer always finds a free segment and never waits.
  */
 import { InvalidOptionError } from "./errors.ts";
+import { MAX_SLAB_BYTES } from "./slab.ts";
 
 /** Options for {@link AtomicLog.create}. */
 export interface LogOptions {
@@ -21,7 +22,7 @@ export interface LogOptions {
   segmentCapacity: number;
   /**
    * Segments that live snapshots may pin in total, beyond the window.
-   * Default: 8 windows' worth (`8 * (R + 1)`), capped by the 4 GiB pool limit.
+   * Default: 8 windows' worth (`8 * (R + 1)`), capped by the 4 GiB ({@link MAX_POOL_BYTES}) pool limit.
    * Pool pages beyond the window are touched only when snapshots pin them.
    */
   snapshotBudget?: number;
@@ -49,14 +50,33 @@ export interface LogGeometry {
   readonly preTouch: boolean;
 }
 
-/** The largest pool: view offsets are unsigned 32-bit. */
-export const MAX_POOL_BYTES = 2 ** 32;
+/**
+ * The largest pool: 2^32 bytes (4 GiB), every segment in one SharedArrayBuffer.
+ *
+ * Decision: keep 4 GiB, the largest size that is both allocatable and addressable.
+ * Measured under Bun 1.4.5 on x64 Linux, 24 GiB RAM (see {@link MAX_SLAB_BYTES}):
+ * - `new SharedArrayBuffer(2 ** 32)` works (allocation is lazy: ~0.2 ms, and a write
+ *   and read of its last byte round-trip); `2 ** 32 + 1` bytes, 8 GiB and 16 GiB
+ *   all throw `RangeError: Out of memory`, so no larger pool can exist here;
+ * - typed arrays over it have 2^32 / BYTES_PER_ELEMENT elements (Uint8Array 2^32,
+ *   Uint16Array 2^31, Uint32Array/Float32Array 2^30, Float64Array/BigInt64Array 2^29),
+ *   one more element throws;
+ * - generated views index `_f64[(byteOffset >>> 3) + k]`: the highest record offset
+ *   in a 2^32-byte pool is 2^32 - recordBytes, below 2^32, so `>>> k` is exact for
+ *   every slot (checked from JIT-hot loops above 2^31 too). A larger pool would
+ *   wrap silently, which is why the views' slab refuses buffers past 2^32.
+ * The pool used to be accepted at exactly 2^32 but its typed-array lengths were
+ * computed with `n >>> k` (0 for 2^32), losing every record; they are divisions now.
+ */
+export const MAX_POOL_BYTES = MAX_SLAB_BYTES;
 const MAX_SEGMENT_CAPACITY = 2 ** 24;
 const MAX_SNAPSHOTS = 65536;
+/** Named in every error about the pool size, with its exact value. */
+const POOL_LIMIT = `the pool limit of ${MAX_POOL_BYTES} bytes (2^32, 4 GiB)`;
 
-function positiveInt(name: string, value: unknown, max: number): number {
+function positiveInt(name: string, value: unknown, max: number, why = ""): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > max) {
-    throw new InvalidOptionError(name, value, `an integer from 1 to ${max}`);
+    throw new InvalidOptionError(name, value, `an integer from 1 to ${max}${why}`);
   }
   return value;
 }
@@ -66,27 +86,32 @@ export function resolveOptions(options: LogOptions, recordBytes: number): LogGeo
   if (options === null || typeof options !== "object") {
     throw new InvalidOptionError("options", options, "an object with retainedCapacity and segmentCapacity");
   }
-  const segmentCapacity = positiveInt("segmentCapacity", options.segmentCapacity, MAX_SEGMENT_CAPACITY);
+  // The smallest pool is 4 segments: a head and one retained segment (R >= 1), and
+  // a snapshot budget of one such window. So four segments must fit in the limit.
+  const segmentCapacity = positiveInt(
+    "segmentCapacity",
+    options.segmentCapacity,
+    Math.min(MAX_SEGMENT_CAPACITY, Math.floor(MAX_POOL_BYTES / (4 * recordBytes))),
+    ` for ${recordBytes}-byte records (four segments, the smallest pool, must fit in ${POOL_LIMIT})`,
+  );
   const segmentBytes = segmentCapacity * recordBytes;
   const maxSegments = Math.floor(MAX_POOL_BYTES / segmentBytes);
-  if (maxSegments < 2) {
-    throw new InvalidOptionError("segmentCapacity", segmentCapacity, `a segment small enough that two fit in the 4 GiB pool`);
-  }
-  const retainedCapacity = positiveInt("retainedCapacity", options.retainedCapacity, (maxSegments - 1) * segmentCapacity);
+  // The window (R + 1 segments) plus a budget of at least one window must fit.
+  const maxWindow = Math.floor(maxSegments / 2);
+  const retainedCapacity = positiveInt(
+    "retainedCapacity",
+    options.retainedCapacity,
+    (maxWindow - 1) * segmentCapacity,
+    ` for segments of ${segmentBytes} bytes (the window, R + 1 segments, must fit twice — ` +
+      `once for itself, once for a one-window snapshot budget — in ${POOL_LIMIT}, i.e. at most ${maxWindow} segments)`,
+  );
   const retainedSegments = Math.ceil(retainedCapacity / segmentCapacity);
   const window = retainedSegments + 1;
   const budgetRoom = maxSegments - window;
-  if (budgetRoom < window) {
-    throw new InvalidOptionError(
-      "retainedCapacity",
-      retainedCapacity,
-      `a window that fits twice in the 4 GiB pool (one window plus room for one full snapshot)`,
-    );
-  }
   const snapshotBudget =
     options.snapshotBudget === undefined
       ? Math.min(8 * window, budgetRoom)
-      : budgetInRange(options.snapshotBudget, window, budgetRoom);
+      : budgetInRange(options.snapshotBudget, window, budgetRoom, maxSegments, segmentBytes);
   const maxSnapshots = options.maxSnapshots === undefined ? 1024 : positiveInt("maxSnapshots", options.maxSnapshots, MAX_SNAPSHOTS);
   const initialSequence = options.initialSequence ?? 0;
   if (
@@ -121,12 +146,13 @@ export function resolveOptions(options: LogOptions, recordBytes: number): LogGeo
   };
 }
 
-function budgetInRange(value: unknown, window: number, max: number): number {
+function budgetInRange(value: unknown, window: number, max: number, maxSegments: number, segmentBytes: number): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < window || value > max) {
     throw new InvalidOptionError(
       "snapshotBudget",
       value,
-      `an integer from ${window} (one full-window snapshot) to ${max} (the 4 GiB pool limit)`,
+      `an integer from ${window} (one full-window snapshot) to ${max} ` +
+        `(the window of ${window} plus the budget must stay within ${maxSegments} segments of ${segmentBytes} bytes: ${POOL_LIMIT})`,
     );
   }
   return value;

@@ -8,10 +8,71 @@ import {
   SnapshotReleasedError,
   WriterReleasedError,
 } from "../../src/index.ts";
+import { MAX_POOL_BYTES, resolveOptions } from "../../src/options.ts";
+import { Large } from "../golden/fixtures/large.ts";
 import { Trade } from "../support/trade.ts";
 import { newLog, tradeFor } from "../support/log-helpers.ts";
 
 const good = { retainedCapacity: 16, segmentCapacity: 4 };
+
+/** The error `fn` throws (fails the test if it throws nothing). */
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected a throw");
+}
+
+/** Asserts `error` is an InvalidOptionError for `option` whose message names `value`, `max` and the 2^32 pool limit. */
+function expectPoolLimitError(error: unknown, option: string, value: number, max: number): void {
+  expect(error).toBeInstanceOf(InvalidOptionError);
+  expect((error as InvalidOptionError).option).toBe(option);
+  expect((error as Error).message).toContain(`got ${value}`);
+  expect((error as Error).message).toContain(`to ${max} `);
+  expect((error as Error).message).toContain(`${MAX_POOL_BYTES} bytes`);
+}
+
+// Options are checked before anything is allocated, so these use resolveOptions
+// (the validation AtomicLog.create runs) and never allocate a 4 GiB pool; the
+// accepted maximums are allocated for real in pool-limit.test.ts.
+describe("the 2^32-byte pool limit", () => {
+  test("MAX_POOL_BYTES is 2^32", () => {
+    expect(MAX_POOL_BYTES).toBe(2 ** 32);
+  });
+
+  test("the reported geometry is exactly 2^32 bytes with the default budget; one more budget segment is refused", () => {
+    const g = resolveOptions({ retainedCapacity: 2 ** 24, segmentCapacity: 4096 }, 32);
+    expect([g.retainedSegments, g.snapshotBudget, g.poolSegments]).toEqual([4096, 28671, 32768]);
+    expect(g.poolSegments * g.segmentBytes).toBe(2 ** 32);
+    expect(resolveOptions({ retainedCapacity: 2 ** 24, segmentCapacity: 4096, snapshotBudget: 28671 }, 32).poolSegments).toBe(32768);
+    const error = thrown(() => resolveOptions({ retainedCapacity: 2 ** 24, segmentCapacity: 4096, snapshotBudget: 28672 }, 32));
+    expectPoolLimitError(error, "snapshotBudget", 28672, 28671);
+    expect(thrown(() => AtomicLog.create(Trade, { retainedCapacity: 2 ** 24, segmentCapacity: 4096, snapshotBudget: 28672 }))).toBeInstanceOf(
+      InvalidOptionError,
+    );
+  });
+
+  test("retainedCapacity: the largest window that fits twice is accepted, one record more is refused", () => {
+    // 32-byte records in 4096-record segments: 32768 segments fit, so a window of at most 16384.
+    const max = 16383 * 4096;
+    const g = resolveOptions({ retainedCapacity: max, segmentCapacity: 4096 }, 32);
+    expect([g.retainedSegments + 1, g.snapshotBudget]).toEqual([16384, 16384]);
+    expect(g.poolSegments * g.segmentBytes).toBe(2 ** 32);
+    expectPoolLimitError(thrown(() => resolveOptions({ retainedCapacity: max + 1, segmentCapacity: 4096 }, 32)), "retainedCapacity", max + 1, max);
+  });
+
+  test("segmentCapacity: four segments (the smallest pool) must fit; one record more is refused, naming the option", () => {
+    // 135,548-byte records: floor(2^32 / 4 / 135548) = 7921 records per segment at most.
+    expect(Math.floor(MAX_POOL_BYTES / 4 / Large.byteLength)).toBe(7921);
+    const g = resolveOptions({ retainedCapacity: 1, segmentCapacity: 7921 }, Large.byteLength);
+    expect([g.poolSegments, g.poolSegments * g.segmentBytes]).toEqual([4, 4 * 7921 * Large.byteLength]);
+    expectPoolLimitError(thrown(() => resolveOptions({ retainedCapacity: 1, segmentCapacity: 7922 }, Large.byteLength)), "segmentCapacity", 7922, 7921);
+    // Small records stop at the 2^24 segment cap instead.
+    expect(thrown(() => resolveOptions({ retainedCapacity: 1, segmentCapacity: 2 ** 24 + 1 }, 32))).toBeInstanceOf(InvalidOptionError);
+  });
+});
 
 describe("options", () => {
   const bad: [string, unknown][] = [
@@ -65,15 +126,6 @@ describe("options", () => {
   });
 });
 
-/** The error `fn` throws (fails the test if it throws nothing). */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a throw");
-}
 
 describe("attach", () => {
   const { view: _view, ...noView } = Trade;
