@@ -10,7 +10,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, existsSync, unlinkSync } from "node:fs";
 import { basename, join, relative, resolve, sep } from "node:path";
 import { Project } from "ts-morph";
-import { CodegenError, sortDiagnostics } from "./diagnostic.ts";
+import { CodegenError, CodegenWarning, sortDiagnostics } from "./diagnostic.ts";
 import { emitModule } from "./emit.ts";
 import { computeLayouts } from "./layout.ts";
 import { parseSchemas } from "./parse.ts";
@@ -43,6 +43,11 @@ export interface GenerateResult {
   readonly files: GeneratedFile[];
   /** Every problem found, sorted by file, line and column. */
   readonly diagnostics: CodegenError[];
+  /**
+   * Exported declarations that were skipped (not records), sorted like
+   * `diagnostics`. They never stop generation; empty when there are syntax errors.
+   */
+  readonly warnings: CodegenWarning[];
 }
 
 /** Reused across calls: creating a ts-morph project is the expensive part of a run. */
@@ -52,7 +57,9 @@ function project(): Project {
   sharedProject ??= new Project({
     useInMemoryFileSystem: true,
     skipFileDependencyResolution: true,
-    compilerOptions: { allowJs: false },
+    // The program is built only for its syntactic pass; without noLib it would
+    // parse TypeScript's lib files first (~350 ms, most of a run).
+    compilerOptions: { allowJs: false, noLib: true, types: [] },
   });
   return sharedProject;
 }
@@ -94,7 +101,8 @@ export function generate(options: GenerateOptions): GenerateResult {
   const parsed = parseSchemas(project(), sources);
   const laid = computeLayouts(parsed.modules);
   const diagnostics = sortDiagnostics([...parsed.errors, ...laid.errors]);
-  if (diagnostics.length > 0) return { files: [], diagnostics };
+  const warnings = sortDiagnostics(parsed.warnings);
+  if (diagnostics.length > 0) return { files: [], diagnostics, warnings };
 
   const absOf = new Map(sources.map((s) => [s.path, s.absPath]));
   const files = parsed.modules.map((module) => ({
@@ -108,7 +116,7 @@ export function generate(options: GenerateOptions): GenerateResult {
       generatedSpecifier: (schemaPath) => `./${schemaPath}`,
     }),
   }));
-  return { files, diagnostics: [] };
+  return { files, diagnostics: [], warnings };
 }
 
 /** What {@link writeGenerated} did. */
