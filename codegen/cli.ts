@@ -8,7 +8,7 @@
  */
 import { sortDiagnostics } from "./diagnostic.ts";
 import type { CodegenError, CodegenWarning } from "./diagnostic.ts";
-import { DEFAULT_RUNTIME, generate, staleFiles, writeGenerated } from "./generate.ts";
+import { DEFAULT_RUNTIME, UnsafeOutputError, generate, staleFiles, writeGenerated } from "./generate.ts";
 
 /** Usage text printed for `--help` and on bad usage. */
 export const USAGE = `Usage: atomic-log codegen <schemas dir> --out <dir> [--runtime <specifier>] [--check]
@@ -17,7 +17,7 @@ Reads every *.ts schema in <schemas dir> and writes one generated module per
 schema file (same name) to <dir>.
 
 Options:
-  --out <dir>             output directory (required)
+  --out <dir>             output directory (required; never the schemas dir)
   --runtime <specifier>   module generated code imports the runtime from
                           (default: ${DEFAULT_RUNTIME})
   --check                 write nothing; exit 1 if any generated file is stale
@@ -107,7 +107,15 @@ export function main(argv: readonly string[], io: CliIO = consoleIO): number {
     io.out(`atomic-log codegen: ${result.files.length} module(s) up to date`);
     return 0;
   }
-  const { written, unchanged } = writeGenerated(result.files);
+  let outcome;
+  try {
+    outcome = writeGenerated(result.files);
+  } catch (error) {
+    if (!(error instanceof UnsafeOutputError)) throw error;
+    io.err(`atomic-log codegen: ${error.message}`);
+    return 2;
+  }
+  const { written, unchanged } = outcome;
   for (const f of written) io.out(`wrote ${f}`);
   io.out(`atomic-log codegen: ${written.length} written, ${unchanged.length} unchanged`);
   return 0;
