@@ -68,6 +68,9 @@ function doc(indent: string, text: string): string[] {
   return [`${indent}/**`, ...lines.map((l) => (l === "" ? `${indent} *` : `${indent} * ${l}`)), `${indent} */`];
 }
 
+/** Field kinds whose setters can throw (always before writing a byte): their views say so. */
+const CHECKED_SETTER: ReadonlySet<FieldType["kind"]> = new Set(["utf8", "bytes", "array", "literals", "record"]);
+
 /** A string literal of the generated code. */
 const str = (s: string): string => JSON.stringify(s);
 
@@ -268,8 +271,8 @@ class ModuleEmitter {
         `Flyweight view of one ${name} slot (${layout.byteLength} bytes); see {@link ${name}Data} for the layout.\n` +
           "Move it with `wrap()` (checked) or by assigning `byteOffset` (unchecked, no allocation).\n" +
           `Setters skip type and range checks (only capacities are checked); use \`${name}.write\` for checked writes.` +
-          (layout.fields.some((f) => f.field.type.kind === "utf8")
-            ? "\nA utf8 setter that throws on overflow may have changed that field's text bytes (not its length); `write` never does."
+          (layout.fields.some((f) => CHECKED_SETTER.has(f.field.type.kind))
+            ? "\nA setter that throws FieldRangeError (a value too long, an array of the wrong length, an unknown literal) has written nothing."
             : ""),
       ),
       `export class ${name}View extends RecordView {`,
