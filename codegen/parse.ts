@@ -9,9 +9,10 @@
  * them at once.
  *
  * ts-morph's parser recovers from syntax errors and still yields declarations
- * (a missing `}` silently swallows the next interface as members), so syntax
- * errors are checked first, and while any file has one nothing else is
- * reported: later messages would describe the parser's guesses, not the schema.
+ * (an interface missing its `}` simply ends where the next `export` begins,
+ * so the schema looked valid), so syntax errors are checked first, and while
+ * any file has one nothing else is reported: later messages would describe
+ * the parser's recovery, not the schema.
  */
 import { Node, SyntaxKind, ts } from "ts-morph";
 import type {
