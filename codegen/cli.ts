@@ -3,8 +3,12 @@
  *
  * Exit codes: 0 success, 1 bad schemas (every problem printed as
  * `file:line:col: message`, sorted, nothing written), 2 bad usage.
+ * Warnings (`file:line:col: warning: message`, e.g. an exported class that is
+ * not a record) go to stderr and change neither the exit code nor the output.
  */
-import { DEFAULT_RUNTIME, generate, staleFiles, writeGenerated } from "./generate.ts";
+import { sortDiagnostics } from "./diagnostic.ts";
+import type { CodegenError, CodegenWarning } from "./diagnostic.ts";
+import { DEFAULT_RUNTIME, UnsafeOutputError, generate, staleFiles, writeGenerated } from "./generate.ts";
 
 /** Usage text printed for `--help` and on bad usage. */
 export const USAGE = `Usage: atomic-log codegen <schemas dir> --out <dir> [--runtime <specifier>] [--check]
@@ -13,7 +17,7 @@ Reads every *.ts schema in <schemas dir> and writes one generated module per
 schema file (same name) to <dir>.
 
 Options:
-  --out <dir>             output directory (required)
+  --out <dir>             output directory (required; never the schemas dir)
   --runtime <specifier>   module generated code imports the runtime from
                           (default: ${DEFAULT_RUNTIME})
   --check                 write nothing; exit 1 if any generated file is stale
@@ -86,10 +90,13 @@ export function main(argv: readonly string[], io: CliIO = consoleIO): number {
     return 2;
   }
   if (result.diagnostics.length > 0) {
-    for (const d of result.diagnostics) io.err(d.format());
-    io.err(`atomic-log codegen: ${result.diagnostics.length} error(s); nothing was written`);
+    // Warnings interleave with errors by position, the way a compiler prints them.
+    for (const d of sortDiagnostics<CodegenError | CodegenWarning>([...result.diagnostics, ...result.warnings])) io.err(d.format());
+    const warned = result.warnings.length > 0 ? `, ${result.warnings.length} warning(s)` : "";
+    io.err(`atomic-log codegen: ${result.diagnostics.length} error(s)${warned}; nothing was written`);
     return 1;
   }
+  for (const w of result.warnings) io.err(w.format());
   if (args.check) {
     const stale = staleFiles(result.files);
     for (const f of stale) io.err(`stale: ${f}`);
@@ -100,7 +107,15 @@ export function main(argv: readonly string[], io: CliIO = consoleIO): number {
     io.out(`atomic-log codegen: ${result.files.length} module(s) up to date`);
     return 0;
   }
-  const { written, unchanged } = writeGenerated(result.files);
+  let outcome;
+  try {
+    outcome = writeGenerated(result.files);
+  } catch (error) {
+    if (!(error instanceof UnsafeOutputError)) throw error;
+    io.err(`atomic-log codegen: ${error.message}`);
+    return 2;
+  }
+  const { written, unchanged } = outcome;
   for (const f of written) io.out(`wrote ${f}`);
   io.out(`atomic-log codegen: ${written.length} written, ${unchanged.length} unchanged`);
   return 0;

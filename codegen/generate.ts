@@ -6,12 +6,16 @@
  * diagnostic. {@link writeGenerated} is the only step that touches the output,
  * and callers run it only when there are no diagnostics, so bad input never
  * leaves partial output behind.
+ *
+ * Neither ever writes over a schema source: {@link generate} refuses an output
+ * dir that is the schemas dir, and {@link writeGenerated} refuses to replace a
+ * file that codegen did not generate. Both throw {@link UnsafeOutputError}.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, existsSync, unlinkSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync, existsSync, unlinkSync } from "node:fs";
 import { basename, join, relative, resolve, sep } from "node:path";
 import { Project } from "ts-morph";
-import { CodegenError, sortDiagnostics } from "./diagnostic.ts";
-import { emitModule } from "./emit.ts";
+import { CodegenError, CodegenWarning, sortDiagnostics } from "./diagnostic.ts";
+import { GENERATED_HEADER, emitModule } from "./emit.ts";
 import { computeLayouts } from "./layout.ts";
 import { parseSchemas } from "./parse.ts";
 import type { SchemaSource } from "./parse.ts";
@@ -43,6 +47,27 @@ export interface GenerateResult {
   readonly files: GeneratedFile[];
   /** Every problem found, sorted by file, line and column. */
   readonly diagnostics: CodegenError[];
+  /**
+   * Exported declarations that were skipped (not records), sorted like
+   * `diagnostics`. They never stop generation; empty when there are syntax errors.
+   */
+  readonly warnings: CodegenWarning[];
+}
+
+/**
+ * The output would replace a schema source or another file codegen did not
+ * write. This is bad usage, not a bad schema: the CLI exits 2. Thrown before
+ * anything is written.
+ */
+export class UnsafeOutputError extends Error {
+  /** The output dir or file at fault, as the caller spelled it. */
+  readonly path: string;
+
+  constructor(path: string, message: string) {
+    super(message);
+    this.name = "UnsafeOutputError";
+    this.path = path;
+  }
 }
 
 /** Reused across calls: creating a ts-morph project is the expensive part of a run. */
@@ -52,7 +77,9 @@ function project(): Project {
   sharedProject ??= new Project({
     useInMemoryFileSystem: true,
     skipFileDependencyResolution: true,
-    compilerOptions: { allowJs: false },
+    // The program is built only for its syntactic pass; without noLib it would
+    // parse TypeScript's lib files first (~350 ms, most of a run).
+    compilerOptions: { allowJs: false, noLib: true, types: [] },
   });
   return sharedProject;
 }
@@ -72,16 +99,53 @@ export function listSchemas(schemasDir: string): string[] {
     .sort();
 }
 
+/** `path` with symlinks resolved, or undefined if it does not exist (then it is no schema source). */
+function realPath(path: string): string | undefined {
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Refuses outputs that would replace schema sources: an output dir that is the
+ * schemas dir (compared after resolving `.`, `..` and symlinks, so `schemas/`,
+ * `./x/../schemas` and a link all count), or an output file that is a link to
+ * a schema. The output files are exactly `outDir/<schema name>`, so these are
+ * the only ways one can land on a schema.
+ */
+function checkOutputSafe(schemasDir: string, outDir: string, schemaNames: readonly string[]): void {
+  const schemasReal = realPath(schemasDir);
+  if (schemasReal !== undefined && realPath(outDir) === schemasReal) {
+    throw new UnsafeOutputError(
+      outDir,
+      `--out ${outDir} is the schemas dir ${schemasDir}; generated modules would overwrite the schema sources. Choose another output directory.`,
+    );
+  }
+  const sourceOf = new Map(schemaNames.map((name) => [realPath(join(schemasDir, name)), join(schemasDir, name)]));
+  for (const name of schemaNames) {
+    const target = join(outDir, name);
+    const source = sourceOf.get(realPath(target));
+    if (source !== undefined) {
+      throw new UnsafeOutputError(target, `output file ${target} resolves to the schema source ${source}; generated modules must not replace schema sources`);
+    }
+  }
+}
+
 /**
  * Reads every schema in `schemasDir`, validates it, lays it out and renders
  * one module per schema file. Nothing is written.
  * @throws {Error} if `schemasDir` does not exist.
+ * @throws {UnsafeOutputError} if `outDir` is `schemasDir` or an output file is a schema source.
  */
 export function generate(options: GenerateOptions): GenerateResult {
   const runtime = options.runtime ?? DEFAULT_RUNTIME;
   const outAbs = resolve(options.outDir);
   const dirName = basename(resolve(options.schemasDir));
-  const sources: SchemaSource[] = listSchemas(options.schemasDir).map((name) => {
+  const names = listSchemas(options.schemasDir);
+  checkOutputSafe(options.schemasDir, options.outDir, names);
+  const sources: SchemaSource[] = names.map((name) => {
     const absPath = resolve(options.schemasDir, name);
     return {
       path: name,
@@ -94,7 +158,8 @@ export function generate(options: GenerateOptions): GenerateResult {
   const parsed = parseSchemas(project(), sources);
   const laid = computeLayouts(parsed.modules);
   const diagnostics = sortDiagnostics([...parsed.errors, ...laid.errors]);
-  if (diagnostics.length > 0) return { files: [], diagnostics };
+  const warnings = sortDiagnostics(parsed.warnings);
+  if (diagnostics.length > 0) return { files: [], diagnostics, warnings };
 
   const absOf = new Map(sources.map((s) => [s.path, s.absPath]));
   const files = parsed.modules.map((module) => ({
@@ -108,7 +173,7 @@ export function generate(options: GenerateOptions): GenerateResult {
       generatedSpecifier: (schemaPath) => `./${schemaPath}`,
     }),
   }));
-  return { files, diagnostics: [] };
+  return { files, diagnostics: [], warnings };
 }
 
 /** What {@link writeGenerated} did. */
@@ -123,13 +188,26 @@ export interface WriteResult {
  * Writes generated files. Each file goes to a temporary sibling first and is
  * renamed over the target, so readers never see a half-written module; files
  * whose contents are already identical are not touched (their mtime stays).
+ * @throws {UnsafeOutputError} before writing anything, if a target exists and
+ *   does not start with the `@generated` header: it may be a schema or
+ *   hand-written source (e.g. `--out` naming another project's schemas dir).
  */
 export function writeGenerated(files: readonly GeneratedFile[]): WriteResult {
+  // Check every target before writing any, so a refusal leaves the output dir as it was.
+  const existing = files.map((file) => (existsSync(file.path) ? readFileSync(file.path, "utf8") : undefined));
+  files.forEach((file, i) => {
+    if (existing[i] !== undefined && !existing[i].startsWith(GENERATED_HEADER)) {
+      throw new UnsafeOutputError(
+        file.path,
+        `refusing to overwrite ${file.path}: it has no "${GENERATED_HEADER}" header, so codegen did not write it (a schema or hand-written source?). Move it or choose another output directory.`,
+      );
+    }
+  });
   const written: string[] = [];
   const unchanged: string[] = [];
-  for (const file of files) {
+  for (const [i, file] of files.entries()) {
     mkdirSync(resolve(file.path, ".."), { recursive: true });
-    if (existsSync(file.path) && readFileSync(file.path, "utf8") === file.contents) {
+    if (existing[i] === file.contents) {
       unchanged.push(file.path);
       continue;
     }

@@ -7,8 +7,14 @@
  * independent of whatever `atomic-log/schema` resolves to in the user's
  * project. Every problem is collected (never thrown) so a run reports all of
  * them at once.
+ *
+ * ts-morph's parser recovers from syntax errors and still yields declarations
+ * (an interface missing its `}` simply ends where the next `export` begins,
+ * so the schema looked valid), so syntax errors are checked first, and while
+ * any file has one nothing else is reported: later messages would describe
+ * the parser's recovery, not the schema.
  */
-import { Node, SyntaxKind } from "ts-morph";
+import { Node, SyntaxKind, ts } from "ts-morph";
 import type {
   EnumDeclaration,
   ImportDeclaration,
@@ -19,7 +25,7 @@ import type {
   TypeAliasDeclaration,
   TypeNode,
 } from "ts-morph";
-import { CodegenError } from "./diagnostic.ts";
+import { CodegenError, CodegenWarning } from "./diagnostic.ts";
 import { SCALARS } from "./ir.ts";
 import type {
   EnumDecl,
@@ -53,6 +59,8 @@ export interface ParseResult {
   /** One module per source, in the order given. */
   readonly modules: SchemaModule[];
   readonly errors: CodegenError[];
+  /** Exported declarations that were skipped (not records); empty when there are syntax errors. */
+  readonly warnings: CodegenWarning[];
 }
 
 /** Field names the view base class uses; a field with one of these names would shadow it. */
@@ -120,13 +128,34 @@ export function parseSchemas(project: Project, sources: readonly SchemaSource[])
       added.push(sf);
       files.set(source.path, indexFile(source, sf));
     }
+    const syntax = syntaxErrors(project, [...files.values()]);
+    if (syntax.length > 0) return { modules: [], errors: syntax, warnings: [] };
     const parser = new Parser(files, errors);
     const modules = sources.map((s) => parser.module(files.get(s.path)!));
     checkNames(modules, parser.declared, errors);
-    return { modules, errors };
+    for (const s of sources) parser.skippedExports(files.get(s.path)!);
+    return { modules, errors, warnings: parser.warnings };
   } finally {
     for (const sf of added) project.removeSourceFile(sf);
   }
+}
+
+/**
+ * TypeScript's syntax errors in `files`, as the compiler words them. These are
+ * the parser's own diagnostics (the program's syntactic pass: no type
+ * checking, no lib files), so they cost a few milliseconds.
+ */
+function syntaxErrors(project: Project, files: readonly FileCtx[]): CodegenError[] {
+  const program = project.getProgram().compilerObject;
+  const errors: CodegenError[] = [];
+  for (const file of files) {
+    for (const d of program.getSyntacticDiagnostics(file.sf.compilerNode)) {
+      const { line, column } = file.sf.getLineAndColumnAtPos(d.start ?? 0);
+      const text = ts.flattenDiagnosticMessageText(d.messageText, " ").replace(/\.$/, "");
+      errors.push(new CodegenError({ file: file.source.file, line, col: column }, `syntax error: ${text} (TS${d.code})`));
+    }
+  }
+  return errors;
 }
 
 function indexFile(source: SchemaSource, sf: SourceFile): FileCtx {
@@ -178,7 +207,11 @@ function docOf(node: JSDocableNode): string | undefined {
 class Parser {
   /** Exported interface declarations per module, in order, for name checks. */
   readonly declared = new Map<string, DeclaredName[]>();
+  /** Skipped exported declarations, filled by {@link skippedExports}. */
+  readonly warnings: CodegenWarning[] = [];
   private readonly enumCache = new Map<EnumDeclaration, EnumDecl | null>();
+  /** Type aliases some record field resolved through: these are not skipped. */
+  private readonly usedAliases = new Set<TypeAliasDeclaration>();
 
   constructor(
     private readonly files: ReadonlyMap<string, FileCtx>,
@@ -218,6 +251,49 @@ class Parser {
       records,
       enums,
     };
+  }
+
+  /**
+   * Warns about exported declarations of `file` that generate nothing, so a
+   * user who wrote `export type Trade = {...}` or `export class Trade` learns
+   * why no `Trade` appeared. Exported interfaces are records and exported enums
+   * are re-exported, so neither is reported; non-exported declarations are
+   * private helpers by intent (an unexported interface used as a field is
+   * already an error), so they are not reported either. Run after every module
+   * is parsed: an alias counts as used if a field in any file resolved it.
+   */
+  skippedExports(file: FileCtx): void {
+    const recordsOnly = "only exported interfaces become records (enums and type aliases serve as field types)";
+    const warn = (node: Node, what: string, why: string = recordsOnly): void => {
+      this.warnings.push(new CodegenWarning(posOf(file, node), `skipped ${what}: ${why}`));
+    };
+    for (const statement of file.sf.getStatements()) {
+      if (Node.isInterfaceDeclaration(statement) || Node.isEnumDeclaration(statement)) continue;
+      if (Node.isTypeAliasDeclaration(statement)) {
+        if (!statement.isExported() || this.usedAliases.has(statement)) continue;
+        const hint = Node.isTypeLiteral(statement.getTypeNode()) ? ` (write "export interface ${statement.getName()} { ... }" for a record)` : "";
+        warn(statement.getNameNode(), `exported type alias "${statement.getName()}"`, `only exported interfaces become records${hint}, and no record field uses this alias`);
+      } else if (Node.isClassDeclaration(statement) || Node.isFunctionDeclaration(statement)) {
+        if (!statement.isExported()) continue;
+        const kind = Node.isClassDeclaration(statement) ? "class" : "function";
+        const name = statement.getName();
+        warn(statement.getNameNode() ?? statement, name === undefined ? `default-exported ${kind}` : `exported ${kind} "${name}"`);
+      } else if (Node.isVariableStatement(statement)) {
+        if (!statement.isExported()) continue;
+        for (const d of statement.getDeclarations()) warn(d.getNameNode(), `exported ${statement.getDeclarationKind()} "${spell(d.getNameNode())}"`);
+      } else if (Node.isModuleDeclaration(statement)) {
+        if (!statement.isExported()) continue;
+        const names = statement.getNameNodes();
+        warn(Array.isArray(names) ? names[0]! : names, `exported namespace "${statement.getName()}"`);
+      } else if (Node.isExportDeclaration(statement)) {
+        // `export { A }` names local declarations, each judged above; only re-exports are skipped.
+        const spec = statement.getModuleSpecifierValue();
+        if (spec !== undefined) warn(statement, `re-export from "${spec}"`, "a generated module holds only its own schema file's records");
+      } else if (Node.isExportAssignment(statement)) {
+        // `export default Name` exports a declaration judged above; any other value is skipped.
+        if (!Node.isIdentifier(statement.getExpression())) warn(statement, statement.isExportEquals() ? '"export =" value' : "default-exported value");
+      }
+    }
   }
 
   private record(file: FileCtx, decl: InterfaceDeclaration): RecordDecl | undefined {
@@ -284,6 +360,19 @@ class Parser {
       this.error(pos, `${label}: optional fields are not supported; every field is always stored`);
       ok = false;
     }
+    // TypeScript parses these and rejects them only in the checker (TS1070,
+    // TS1246), which the generator does not run; left unchecked they were
+    // silently ignored and a schema tsc refuses generated a module.
+    for (const modifier of member.getModifiers()) {
+      if (modifier.getKind() === SyntaxKind.ReadonlyKeyword) continue;
+      this.error(posOf(file, modifier), `${label}: the "${modifier.getText()}" modifier cannot appear on an interface member; only "readonly" can`);
+      ok = false;
+    }
+    const initializer = member.getInitializer();
+    if (initializer !== undefined) {
+      this.error(posOf(file, initializer), `${label}: an interface member cannot have an initializer (= ${spell(initializer)}); a record declares types, not values`);
+      ok = false;
+    }
     const typeNode = member.getTypeNode();
     if (typeNode === undefined) {
       this.error(pos, `${label}: a field needs a type`);
@@ -341,6 +430,7 @@ class Parser {
           }
           const target = alias.getTypeNode();
           if (target === undefined) return undefined;
+          this.usedAliases.add(alias);
           aliases.add(alias);
           const type = this.type({ label, file: resolved.file }, target, aliases);
           aliases.delete(alias);

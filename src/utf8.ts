@@ -14,7 +14,13 @@ const decoder = new TextDecoder("utf-8", { fatal: false });
 /**
  * Encodes `value` into `u8[start .. start + capacity)` and returns the bytes
  * written.
- * @throws {FieldRangeError} if the encoding needs more than `capacity` bytes.
+ *
+ * All or nothing: a value that does not fit throws before a single byte is
+ * written, so a failed `view.name = tooLong` leaves the field reading its
+ * previous value (the caller stores the length prefix only on success). The
+ * common case, a short ASCII string, allocates nothing and makes no encoder call.
+ * @throws {FieldRangeError} if the encoding needs more than `capacity` bytes;
+ *   `u8` is then unchanged.
  */
 export function writeUtf8(
   u8: Uint8Array,
@@ -25,21 +31,39 @@ export function writeUtf8(
   field: string,
 ): number {
   const n = value.length;
-  // ASCII fast path: no encoder call and no subarray allocation for short keys and symbols.
-  if (n <= capacity) {
-    let i = 0;
+  // Every UTF-16 unit takes at least one byte, so more units than bytes never fits.
+  if (n > capacity) throw overflow(value, capacity, record, field);
+  // Every UTF-16 unit takes at most three bytes, so up to capacity / 3 units always
+  // fits: copy ASCII as it is scanned, and hand the rest to the encoder, which
+  // cannot run out of room here.
+  const alwaysFits = n * 3 <= capacity;
+  let i = 0;
+  if (alwaysFits) {
     for (; i < n; i++) {
       const c = value.charCodeAt(i);
       if (c > 0x7f) break;
       u8[start + i] = c;
     }
     if (i === n) return n;
+  } else {
+    // It might not fit: scan first and write only once the whole value is known
+    // to be ASCII (n <= capacity bytes, checked above).
+    while (i < n && value.charCodeAt(i) <= 0x7f) i++;
+    if (i === n) {
+      for (let j = 0; j < n; j++) u8[start + j] = value.charCodeAt(j);
+      return n;
+    }
+    // Non-ASCII: count the bytes before touching the destination. encodeInto
+    // would write the prefix that fits before reporting that the rest did not.
+    if (utf8Length(value) > capacity) throw overflow(value, capacity, record, field);
   }
-  const { read, written } = encoder.encodeInto(value, u8.subarray(start, start + capacity));
-  if (read !== n) {
-    throw new FieldRangeError(record, field, `UTF-8 length ${utf8Length(value)} exceeds the field's ${capacity} bytes`);
-  }
-  return written;
+  // Fits (utf8Length matches the encoder: a lone surrogate becomes U+FFFD, 3 bytes).
+  return encoder.encodeInto(value, u8.subarray(start, start + capacity)).written;
+}
+
+/** The error {@link writeUtf8} throws; off the hot path, so it may count bytes. */
+function overflow(value: string, capacity: number, record: string, field: string): FieldRangeError {
+  return new FieldRangeError(record, field, `UTF-8 length ${utf8Length(value)} exceeds the field's ${capacity} bytes`);
 }
 
 /** Decodes `length` bytes of UTF-8 at `start`. */

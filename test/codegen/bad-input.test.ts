@@ -3,16 +3,20 @@
  * real CLI. It must exit 1, print exactly the expected `file:line:col: message`
  * lines (every problem, sorted by file then position), and leave a
  * pre-existing output file untouched with no other files written.
+ *
+ * Schemas that only warn (test/fixtures/warn/<case>/) must exit 0, print the
+ * expected `file:line:col: warning: message` lines and still write output.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CodegenError } from "../../codegen/diagnostic.ts";
+import { CodegenError, CodegenWarning } from "../../codegen/diagnostic.ts";
 import { generate } from "../../codegen/generate.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 const BAD = "test/fixtures/bad";
+const WARN = "test/fixtures/warn";
 
 /** Expected stderr lines per case, without the trailing summary line. */
 const EXPECTED: Record<string, string[]> = {
@@ -81,6 +85,39 @@ const EXPECTED: Record<string, string[]> = {
     "b.ts:7:3: Beta.m: methods are not allowed in a record; records hold data only",
     `b.ts:10:18: duplicate record name "Alpha" (first declared at ${BAD}/many/a.ts:4:18)`,
   ],
+  // Only the syntax errors: c.ts's unknown type is not reported while any file has one.
+  syntax: [
+    "a.ts:9:1: syntax error: Property or signature expected (TS1131)",
+    "b.ts:6:13: syntax error: Type expected (TS1110)",
+  ],
+  "field-grammar": [
+    "bad.ts:7:12: Point.y: an interface member cannot have an initializer (= 3); a record declares types, not values",
+    'bad.ts:8:3: Point.z: the "public" modifier cannot appear on an interface member; only "readonly" can',
+    'bad.ts:9:3: Point.w: the "static" modifier cannot appear on an interface member; only "readonly" can',
+  ],
+  // Warnings are printed among the errors, by position, and counted apart.
+  "skipped-export-and-error": [
+    'bad.ts:6:10: Trade.price: unknown field type "number"; use an explicit numeric type such as f64, i32 or u32',
+    'bad.ts:9:14: warning: skipped exported const "VERSION": only exported interfaces become records (enums and type aliases serve as field types)',
+  ],
+};
+
+const RECORDS_ONLY = "only exported interfaces become records (enums and type aliases serve as field types)";
+
+/** Expected stderr lines of the warning-only cases; they exit 0 and write every module. */
+const WARNED: Record<string, string[]> = {
+  "skipped-exports": [
+    'a.ts:24:13: warning: skipped exported type alias "Quote": only exported interfaces become records (write "export interface Quote { ... }" for a record), and no record field uses this alias',
+    'a.ts:26:13: warning: skipped exported type alias "Flag": only exported interfaces become records, and no record field uses this alias',
+    `a.ts:28:14: warning: skipped exported class "Book": ${RECORDS_ONLY}`,
+    `a.ts:32:17: warning: skipped exported function "spread": ${RECORDS_ONLY}`,
+    `a.ts:36:14: warning: skipped exported const "LOT": ${RECORDS_ONLY}`,
+    `a.ts:37:3: warning: skipped exported const "TICK": ${RECORDS_ONLY}`,
+    // Exported under another name by `export type { Local as PublicLocal }`.
+    'a.ts:43:6: warning: skipped exported type alias "Local": only exported interfaces become records, and no record field uses this alias',
+    'b.ts:4:1: warning: skipped re-export from "./a.ts": a generated module holds only its own schema file\'s records',
+    `b.ts:10:1: warning: skipped default-exported value: ${RECORDS_ONLY}`,
+  ],
 };
 
 const SENTINEL = "// a pre-existing generated file that a failed run must not touch\n";
@@ -112,7 +149,25 @@ beforeAll(async () => {
       outcomes.set(name, { exitCode, stdout, stderr, outDir });
     }),
   );
+  await Promise.all(
+    Object.keys(WARNED).map(async (name) => {
+      const outDir = join(tmp, "warn", name);
+      const proc = Bun.spawn([process.execPath, "codegen/cli.ts", `${WARN}/${name}`, "--out", outDir], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+      const [stdout, stderr, exitCode] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+      outcomes.set(`warn/${name}`, { exitCode, stdout, stderr, outDir });
+    }),
+  );
 }, 60_000);
+
+function inRoot<T>(fn: () => T): T {
+  const cwd = process.cwd();
+  process.chdir(ROOT);
+  try {
+    return fn();
+  } finally {
+    process.chdir(cwd);
+  }
+}
 
 afterAll(() => {
   if (tmp !== "") rmSync(tmp, { recursive: true, force: true });
@@ -127,7 +182,9 @@ describe("bad schemas through the CLI", () => {
     test(`${name}: exit 1, every problem printed as file:line:col, output untouched`, () => {
       const outcome = outcomes.get(name)!;
       const expected = lines.map((l) => `${BAD}/${name}/${l}`);
-      expect(outcome.stderr).toBe(`${[...expected, `atomic-log codegen: ${lines.length} error(s); nothing was written`].join("\n")}\n`);
+      const warnings = lines.filter((l) => l.includes(": warning: ")).length;
+      const counts = `${lines.length - warnings} error(s)${warnings > 0 ? `, ${warnings} warning(s)` : ""}`;
+      expect(outcome.stderr).toBe(`${[...expected, `atomic-log codegen: ${counts}; nothing was written`].join("\n")}\n`);
       expect(outcome.exitCode).toBe(1);
       expect(outcome.stdout).toBe("");
       const schemaFiles = readdirSync(join(ROOT, BAD, name)).sort();
@@ -135,6 +192,43 @@ describe("bad schemas through the CLI", () => {
       for (const f of schemaFiles) expect(readFileSync(join(outcome.outDir, f), "utf8")).toBe(SENTINEL);
     });
   }
+});
+
+describe("skipped exports warn through the CLI", () => {
+  test("every warning case directory has expectations", () => {
+    expect(readdirSync(join(ROOT, WARN)).sort()).toEqual(Object.keys(WARNED).sort());
+  });
+
+  for (const [name, lines] of Object.entries(WARNED)) {
+    test(`${name}: exit 0, every skipped export printed as file:line:col: warning, modules still written`, () => {
+      const outcome = outcomes.get(`warn/${name}`)!;
+      expect(outcome.stderr).toBe(`${lines.map((l) => `${WARN}/${name}/${l}`).join("\n")}\n`);
+      expect(outcome.exitCode).toBe(0);
+      const schemaFiles = readdirSync(join(ROOT, WARN, name)).sort();
+      expect(outcome.stdout).toContain(`${schemaFiles.length} written, 0 unchanged`);
+      expect(readdirSync(outcome.outDir).sort()).toEqual(schemaFiles);
+    });
+  }
+
+  test("skipped-exports: records and enums are generated, skipped declarations are not", () => {
+    const a = readFileSync(join(outcomes.get("warn/skipped-exports")!.outDir, "a.ts"), "utf8");
+    expect(a).toContain("export class TradeView extends RecordView");
+    expect(a).toContain("export { Side };");
+    expect(a).toContain("export const records = [Trade] as const;");
+    for (const skipped of ["Quote", "Book", "spread", "LOT", "Internal"]) expect(a).not.toContain(skipped);
+    const b = readFileSync(join(outcomes.get("warn/skipped-exports")!.outDir, "b.ts"), "utf8");
+    expect(b).toContain("export const records = [Flags] as const;");
+  });
+
+  test("generate() returns typed CodegenWarnings beside the files", () => {
+    const result = inRoot(() => generate({ schemasDir: `${WARN}/skipped-exports`, outDir: join(tmp, "unused") }));
+    expect(result.diagnostics).toEqual([]);
+    expect(result.files.length).toBe(2);
+    expect(result.warnings.length).toBe(WARNED["skipped-exports"]!.length);
+    const first = result.warnings[0]!;
+    expect(first).toBeInstanceOf(CodegenWarning);
+    expect([first.file, first.line, first.col]).toEqual([`${WARN}/skipped-exports/a.ts`, 24, 13]);
+  });
 });
 
 describe("diagnostics API", () => {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { FieldRangeError, InvalidOptionError, RecordFieldError } from "../../src/errors.ts";
-import { truncateUtf8, utf8Length } from "../../src/utf8.ts";
+import { truncateUtf8, utf8Length, writeUtf8 } from "../../src/utf8.ts";
 import { Trade, Quote, records as marketRecords } from "../../src/generated/market.ts";
 import * as fixtureSchema from "../fixtures/schemas/all-types.ts";
 import * as sharedSchema from "../fixtures/schemas/shared.ts";
@@ -177,6 +177,78 @@ describe("utf8 and bytes", () => {
     expectFieldError(() => { view.short = `a${full8}`; }, FieldRangeError, "short");
     expectFieldError(() => { view.short = "123456789"; }, FieldRangeError, "short");
     expectFieldError(() => Strings.write(view, { ...strings, short: 5 as unknown as string }), RecordFieldError, "short");
+  });
+
+  test("a utf8 setter that throws leaves the field exactly as it was (ASCII, multi-byte, 4-byte at capacity)", () => {
+    const buf = sab(Strings, 2);
+    const view = Strings.view(buf, Strings.byteLength);
+    Strings.write(view, strings);
+    // Each case: [field, a valid previous value, a value one byte or more too long].
+    const cases: [("short" | "long"), string, string][] = [
+      ["short", "abc", "123456789"], // ASCII, one byte over: the old fast path wrote as it scanned
+      ["short", "abc", "x".repeat(40)], // longer than capacity in UTF-16 units too
+      ["short", "abc", "abcde\u{1F600}"], // 9 bytes: an ASCII prefix fits, the emoji does not
+      ["short", "zz", `a${full8}`], // 9 bytes, mostly 4-byte characters
+      ["short", "é", "€€€"], // 9 bytes of 3-byte characters
+      ["short", "é€", "\uD800\uD800\uD800"], // lone surrogates encode as U+FFFD, 3 bytes each
+      ["short", full8, `${full8}a`], // previous value at exact capacity with 4-byte characters
+      ["short", full8, "\u{1F602}\u{1F603}\u{1F604}"], // 12 bytes of 4-byte characters
+      ["long", "€".repeat(100), `${"€".repeat(100)}a`], // u16 prefix, previous value at exact capacity
+      ["long", "hello", "a".repeat(299) + "é"], // 301 bytes: only the last character overflows
+    ];
+    for (const [field, previous, tooLong] of cases) {
+      view[field] = previous;
+      const before = slotBytes(buf, 0, buf.byteLength);
+      expectFieldError(() => { view[field] = tooLong; }, FieldRangeError, field, "Strings");
+      expect(view[field]).toBe(previous);
+      expect(slotBytes(buf, 0, buf.byteLength)).toEqual(before);
+    }
+    // The field still takes a value at exact capacity, and the other fields never moved.
+    view.short = "\u{1F602}\u{1F603}";
+    expect(view.short).toBe("\u{1F602}\u{1F603}");
+    expect(Strings.read(view)).toEqual({ ...strings, short: "\u{1F602}\u{1F603}", long: "hello" });
+  });
+
+  test("a bytes setter that throws leaves the field exactly as it was", () => {
+    const buf = sab(Strings);
+    const view = Strings.view(buf);
+    Strings.write(view, strings);
+    const before = slotBytes(buf, 0, buf.byteLength);
+    expectFieldError(() => { view.payload = new Uint8Array(17).fill(9); }, FieldRangeError, "payload", "Strings");
+    expectFieldError(() => { view.blob = new Uint8Array(257).fill(9); }, FieldRangeError, "blob", "Strings");
+    expect(slotBytes(buf, 0, buf.byteLength)).toEqual(before);
+    expect(Array.from(view.payload)).toEqual(Array.from(strings.payload));
+  });
+
+  test("writeUtf8 writes exactly TextEncoder's bytes, or throws and writes nothing (random strings)", () => {
+    const encoder = new TextEncoder();
+    // Deterministic xorshift, so a failure reproduces.
+    let seed = 0x9e3779b9;
+    const next = (n: number): number => {
+      seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5;
+      return (seed >>> 0) % n;
+    };
+    const units = ["a", "Z", "~", "\u007f", "é", "\u07ff", "€", "\uffff", "\u{1F600}", "\uD800", "\uDC00"];
+    const u8 = new Uint8Array(64);
+    for (let round = 0; round < 5000; round++) {
+      let value = "";
+      for (let k = next(12); k > 0; k--) value += units[next(units.length)]!;
+      const capacity = 1 + next(24);
+      const start = next(8);
+      const encoded = encoder.encode(value);
+      for (let i = 0; i < u8.length; i++) u8[i] = (i * 37 + round) & 0xff;
+      const before = Array.from(u8);
+      if (encoded.length > capacity) {
+        expect(() => writeUtf8(u8, start, capacity, value, "R", "f")).toThrow(FieldRangeError);
+        expect(Array.from(u8)).toEqual(before);
+      } else {
+        expect(writeUtf8(u8, start, capacity, value, "R", "f")).toBe(encoded.length);
+        expect(Array.from(u8.subarray(start, start + encoded.length))).toEqual(Array.from(encoded));
+        expect(Array.from(u8.subarray(start + encoded.length))).toEqual(before.slice(start + encoded.length));
+        expect(Array.from(u8.subarray(0, start))).toEqual(before.slice(0, start));
+      }
+      expect(utf8Length(value)).toBe(encoded.length);
+    }
   });
 
   test("truncateUtf8 never splits a code point and makes an overlong value fit", () => {

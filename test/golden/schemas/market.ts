@@ -160,7 +160,7 @@ export interface TickData {
  * Flyweight view of one Tick slot (48 bytes); see {@link TickData} for the layout.
  * Move it with `wrap()` (checked) or by assigning `byteOffset` (unchecked, no allocation).
  * Setters skip type and range checks (only capacities are checked); use `Tick.write` for checked writes.
- * A utf8 setter that throws on overflow may have changed that field's text bytes (not its length); `write` never does.
+ * A setter that throws FieldRangeError (a value too long, an array of the wrong length, an unknown literal) has written nothing.
  */
 export class TickView extends RecordView {
   /** The layout of Tick. */
@@ -394,6 +394,7 @@ export interface QuoteData {
  * Flyweight view of one Quote slot (48 bytes); see {@link QuoteData} for the layout.
  * Move it with `wrap()` (checked) or by assigning `byteOffset` (unchecked, no allocation).
  * Setters skip type and range checks (only capacities are checked); use `Quote.write` for checked writes.
+ * A setter that throws FieldRangeError (a value too long, an array of the wrong length, an unknown literal) has written nothing.
  */
 export class QuoteView extends RecordView {
   /** Cached child view of bid, repositioned on each access. */
