@@ -29,8 +29,21 @@ export class SegmentChunk<V extends RecordView, D> implements Iterable<V> {
    */
   readonly view: V;
 
+  /** @internal The snapshot the chunk belongs to: held so its pin outlives every chunk. */
+  readonly _owner: object;
+
   /** @internal Chunks come from `snapshot.chunks()`. */
-  constructor(codec: RecordCodec<V, D>, slab: Slab, byteOffset: number, length: number, sequence: number, startSequence: number, recordBytes: number) {
+  constructor(
+    owner: object,
+    codec: RecordCodec<V, D>,
+    slab: Slab,
+    byteOffset: number,
+    length: number,
+    sequence: number,
+    startSequence: number,
+    recordBytes: number,
+  ) {
+    this._owner = owner;
     this.codec = codec;
     this.slab = slab;
     this.byteOffset = byteOffset;
@@ -39,6 +52,7 @@ export class SegmentChunk<V extends RecordView, D> implements Iterable<V> {
     this.startSequence = startSequence;
     this.recordBytes = recordBytes;
     this.view = codec.view()._wrapSlab(slab, byteOffset);
+    this.view._owner = owner;
   }
 
   /** One past the last record's byte offset: `byteOffset + length * recordBytes`. */

@@ -1,48 +1,123 @@
 /**
- * The writer claim: one word in the control block, 0 when free, otherwise the
- * token of the writer that holds it. Claiming is a compare-and-swap, so when
- * several threads race exactly one wins.
+ * The writer claim: who may append.
+ *
+ * Protocol (one word, H.CLAIM):
+ * - free is 0; held is the holder's owner tag, a non-zero per-thread number;
+ *   CLAIM_ROLLING is or-ed in while the holder rolls to a new segment.
+ * - claim: take a fresh nonce, then compare-and-swap 0 -> tag. The nonce
+ *   names this claim: the thread keeps it in a thread-local table, which is how
+ *   a thread's current writer is told from a stale writer of the same thread
+ *   (both have the same tag). A shared counter could not do that: it cannot
+ *   change atomically with the claim word, and the interleaving tests found a
+ *   claimer whose counter update landed after a force-claimer's.
+ * - release: the holder checks its nonce is current, then compare-and-swaps
+ *   tag -> 0.
+ * - recoverThread(dead): compare-and-swap deadTag -> 0 (with or without the
+ *   rolling bit). Owner and claim are one word, so this frees the claim only
+ *   if the dead thread still holds it: it can never free a claim a live thread
+ *   has just taken, and two concurrent recoveries free it once.
+ * - forceClaim: compare-and-swap whatever is there -> tag, waiting (bounded)
+ *   while the holder is mid-roll; the holder's next roll, commit or release
+ *   then finds the claim gone (see writer-takeover.ts for the fencing).
+ *
+ * Invariant (test/interleave: claim-recovery and takeover, under every
+ * interleaving): at most one Writer object at a time passes
+ * {@link holdsClaim}, and recovery never frees a live thread's claim.
  */
-import { H } from "./control.ts";
-import { ownerTag } from "./thread.ts";
+import { CLAIM_ROLLING, H, pause } from "./control.ts";
 
-function newToken(ctl: Int32Array): number {
-  // Tokens are never 0 and differ between successive claims, so a stale writer cannot release a newer claim.
-  return ((Atomics.add(ctl, H.CLAIM_EPOCH, 1) + 1) & 0x7fffffff) || 1;
+/** A claim's nonce: what identifies one Writer object's claim. */
+export type ClaimNonce = number;
+
+/** This thread's current claim nonce per control block (thread-local: module state is per worker). */
+const current = new WeakMap<ArrayBufferLike, ClaimNonce>();
+
+function nextNonce(ctl: Int32Array): ClaimNonce {
+  // Never 0 or negative (0 means "none" in the quarantine word, -1 "unknown").
+  const n = (Atomics.add(ctl, H.CLAIM_EPOCH, 1) + 1) & 0x7fffffff;
+  return n === 0 ? nextNonce(ctl) : n;
 }
 
-/** Tries to take the claim; returns the new token, or 0 if someone holds it. */
-export function tryClaim(ctl: Int32Array): number {
+function own(ctl: Int32Array, nonce: ClaimNonce): void {
+  current.set(ctl.buffer, nonce);
+  Atomics.store(ctl, H.CLAIM_NONCE, nonce);
+}
+
+function isCurrent(ctl: Int32Array, nonce: ClaimNonce): boolean {
+  return current.get(ctl.buffer) === nonce;
+}
+
+/** Tries to take a free claim for `tag`; returns the claim's nonce, or 0 if someone holds it. */
+export function tryClaim(ctl: Int32Array, tag: number): ClaimNonce {
   if (Atomics.load(ctl, H.CLAIM) !== 0) return 0;
-  const token = newToken(ctl);
-  if (Atomics.compareExchange(ctl, H.CLAIM, 0, token) !== 0) return 0;
-  Atomics.store(ctl, H.CLAIM_OWNER, ownerTag());
-  return token;
+  const nonce = nextNonce(ctl);
+  if (Atomics.compareExchange(ctl, H.CLAIM, 0, tag) !== 0) return 0;
+  own(ctl, nonce);
+  return nonce;
 }
 
-/** Takes the claim whoever holds it; returns the new token. Only safe when the holder is known to be gone. */
-export function forceClaim(ctl: Int32Array): number {
-  const token = newToken(ctl);
-  Atomics.store(ctl, H.CLAIM, token);
-  Atomics.store(ctl, H.CLAIM_OWNER, ownerTag());
-  return token;
+/** The result of {@link forceClaim}. */
+export interface ForcedClaim {
+  readonly nonce: ClaimNonce;
+  /** Owner tag of the writer that held the claim (0 if it was free). */
+  readonly previousOwner: number;
+  /**
+   * Nonce of that writer's claim, as it had published it; -1 when it may not
+   * have yet (it then cannot acknowledge the takeover itself; recovery can).
+   */
+  readonly previousNonce: ClaimNonce;
 }
 
-/** Releases the claim if the thread tagged `owner` holds it; returns whether it did. */
+/**
+ * Takes the claim whoever holds it. While the holder is in the middle of a
+ * segment roll (a few microseconds of work) it waits, up to `waitMs`; past
+ * that the holder is presumed dead.
+ */
+export function forceClaim(ctl: Int32Array, tag: number, waitMs: number): ForcedClaim {
+  const deadline = waitMs === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : performance.now() + waitMs;
+  const nonce = nextNonce(ctl);
+  for (let tries = 0; ; tries++) {
+    const held = Atomics.load(ctl, H.CLAIM);
+    // Reads the clock once every 1024 tries: a roll takes microseconds.
+    if ((held & CLAIM_ROLLING) !== 0 && ((tries & 1023) !== 1023 || performance.now() < deadline)) {
+      pause(ctl);
+      continue;
+    }
+    const previousNonce = Atomics.load(ctl, H.CLAIM_NONCE);
+    if (Atomics.compareExchange(ctl, H.CLAIM, held, tag) !== held) continue;
+    own(ctl, nonce);
+    return { nonce, previousOwner: held & ~CLAIM_ROLLING, previousNonce: held === 0 ? 0 : previousNonce };
+  }
+}
+
+/** Frees the claim if the thread tagged `owner` holds it (recovery of a dead thread); returns whether it did. */
 export function releaseClaimOf(ctl: Int32Array, owner: number): boolean {
-  const token = Atomics.load(ctl, H.CLAIM);
-  if (token === 0 || Atomics.load(ctl, H.CLAIM_OWNER) !== owner) return false;
-  return Atomics.compareExchange(ctl, H.CLAIM, token, 0) === token;
+  return (
+    Atomics.compareExchange(ctl, H.CLAIM, owner, 0) === owner ||
+    Atomics.compareExchange(ctl, H.CLAIM, owner | CLAIM_ROLLING, 0) === (owner | CLAIM_ROLLING)
+  );
 }
 
-/** Gives the claim back if `token` still holds it; returns whether it did. */
-export function releaseClaim(ctl: Int32Array, token: number): boolean {
-  return Atomics.compareExchange(ctl, H.CLAIM, token, 0) === token;
+/** Whether the writer (`tag`, `nonce`) still holds the claim. */
+export function holdsClaim(ctl: Int32Array, tag: number, nonce: ClaimNonce): boolean {
+  return isCurrent(ctl, nonce) && (Atomics.load(ctl, H.CLAIM) & ~CLAIM_ROLLING) === tag;
 }
 
-/** Whether `token` still holds the claim. */
-export function holdsClaim(ctl: Int32Array, token: number): boolean {
-  return Atomics.load(ctl, H.CLAIM) === token;
+/** The holder gives the claim back; returns whether it still held it. */
+export function releaseClaim(ctl: Int32Array, tag: number, nonce: ClaimNonce): boolean {
+  if (!isCurrent(ctl, nonce)) return false;
+  current.delete(ctl.buffer);
+  return Atomics.compareExchange(ctl, H.CLAIM, tag, 0) === tag;
+}
+
+/** The holder marks itself as rolling; false if it no longer holds the claim. */
+export function beginRoll(ctl: Int32Array, tag: number, nonce: ClaimNonce): boolean {
+  return isCurrent(ctl, nonce) && Atomics.compareExchange(ctl, H.CLAIM, tag, tag | CLAIM_ROLLING) === tag;
+}
+
+/** The holder's roll is done; false if the claim was taken while it rolled (after the force-claim wait ran out). */
+export function endRoll(ctl: Int32Array, tag: number): boolean {
+  return Atomics.compareExchange(ctl, H.CLAIM, tag | CLAIM_ROLLING, tag) === (tag | CLAIM_ROLLING);
 }
 
 /** Whether anybody holds the claim. */

@@ -30,7 +30,12 @@ export const H = {
   POOL_SEGMENTS: 5,
   PIN_SLOTS: 6,
   DIR_SIZE: 7,
-  /** Writer claim token; 0 when nobody holds the writer. */
+  /**
+   * The writer claim: 0 when free, else the holder's owner tag (see thread.ts),
+   * with {@link CLAIM_ROLLING} set while it is in the middle of a segment roll.
+   * Owner and claim are one word, so recovery frees a claim only if the dead
+   * thread still holds it (one compare-and-swap; see claim.ts).
+   */
   CLAIM: 8,
   /**
    * Window version: bumped once per window change. Its low bit names which of
@@ -38,9 +43,10 @@ export const H = {
    */
   WINDOW_VERSION: 9,
   /**
-   * Wake request: a reader about to park in `cursor.ready()` sets it to 1; the
-   * writer's next commit clears it and notifies. So a commit pays for a notify
-   * once per parking, not on every commit while someone is parked.
+   * Wake hint: 1 when some cursor may be parked in `ready()` (its pin slot's
+   * PARKED word says which). The writer checks it on every commit and, when
+   * set, bumps NOTIFY, notifies, clears it and re-sets it if a slot is still
+   * parked (see wake.ts for the protocol and its proof).
    */
   WAITERS: 15,
   /** Bumped on publish when WAITERS > 0; readers `Atomics.waitAsync` on it. */
@@ -53,17 +59,38 @@ export const H = {
   RETAINED_CAPACITY_LO: 20,
   /** One past the highest pin slot ever taken; bounds the writer's pin scan. */
   PIN_HIGH_WATER: 21,
-  /** Incremented on every successful writer claim. */
+  /** Claim nonces: every claim attempt takes the next value, so each claim has its own. */
   CLAIM_EPOCH: 22,
   FINGERPRINT_HI: 23,
   FINGERPRINT_LO: 24,
   INITIAL_SEQ_HI: 25,
   INITIAL_SEQ_LO: 26,
-  /** Owner tag (thread id + 1) of the writer holding the claim, for recovery. */
-  CLAIM_OWNER: 27,
   /** Number of gated cursors; the writer's `tryReserve` checks gates only when non-zero. */
   GATES: 28,
+  /**
+   * Never written. Spin loops load it between tries ({@link pause}); the
+   * interleaving tests treat a load of it as "this party is waiting for another".
+   */
+  PAUSE: 29,
+  /** Physical segment + 1 quarantined by a forced writer takeover; 0 when none (see writer-takeover.ts). */
+  QUARANTINE_PHYS: 30,
+  /** Claim nonce of the writer a takeover fenced (-1 if unknown); 0 once it acknowledged or was recovered. */
+  QUARANTINE_EPOCH: 31,
+  /** Owner tag of the fenced writer, so `recoverThread` can acknowledge for it. */
+  QUARANTINE_OWNER: 42,
+  /** Nonce of the claim now held (stored just after it is taken; informational, for takeovers). */
+  CLAIM_NONCE: 43,
 } as const;
+
+/** Set in H.CLAIM while the holder rolls to a new segment; a forced takeover waits for it to clear. */
+export const CLAIM_ROLLING = 1 << 30;
+/**
+ * Set in a segment's COUNT word when a forced takeover sealed it: the low
+ * bits still hold the published count, and no writer will publish there again.
+ */
+export const COUNT_SEALED = 1 << 31;
+/** The published count in a COUNT word (without {@link COUNT_SEALED}). */
+export const COUNT_MASK = 0x7fffffff;
 
 /** First word of each of the two window entries: oldest (hi, lo), head (hi, lo), head physical segment. */
 export const WINDOW_ENTRY = [32, 37] as const;
@@ -78,11 +105,11 @@ export const SEG_WORDS = 4;
 /** Offsets inside one segment-table entry. */
 export const SEG = { COUNT: 0, SEQ_HI: 1, SEQ_LO: 2, GENERATION: 3 } as const;
 /** Words per pin slot (see pins.ts). */
-export const PIN_WORDS = 12;
+export const PIN_WORDS = 14;
 /** Identifies a control block ("ALOG"). */
 export const MAGIC = 0x474f4c41;
 /** Bumped when the shared layout changes incompatibly. */
-export const FORMAT = 2;
+export const FORMAT = 3;
 
 const TWO_32 = 4294967296;
 
@@ -95,6 +122,14 @@ export function loadPair(ctl: Int32Array, at: number): number {
 export function storePair(ctl: Int32Array, at: number, value: number): void {
   Atomics.store(ctl, at, Math.floor(value / TWO_32));
   Atomics.store(ctl, at + 1, value >>> 0);
+}
+
+/**
+ * A spin-loop step: one load of a word nobody writes. Costs one load in
+ * production; the interleaving tests see it as "waiting for another party".
+ */
+export function pause(ctl: Int32Array): void {
+  Atomics.load(ctl, H.PAUSE);
 }
 
 /** Where the variable-size regions of a control block start. */

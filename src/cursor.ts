@@ -11,7 +11,7 @@
  * (Disruptor-style batching). `ready()` parks on `Atomics.waitAsync`; the
  * writer pays for a notify only while someone is parked.
  */
-import { H, countIndex } from "./control.ts";
+import { COUNT_MASK, H, countIndex } from "./control.ts";
 import { InvalidOptionError, SnapshotBudgetError, SnapshotReleasedError } from "./errors.ts";
 import type { AtomicLog } from "./log.ts";
 import type { LogState } from "./log-state.ts";
@@ -19,6 +19,7 @@ import { PinLease } from "./pin-lease.ts";
 import type { RecordView } from "./record-view.ts";
 import { RecordSpan } from "./span.ts";
 import { WindowState, readOldest, readWindow } from "./window.ts";
+import { announceParking, endParking } from "./wake.ts";
 
 /** Where a new cursor starts: the oldest retained record, the next record to be written, or a sequence number. */
 export type CursorStart = "oldest" | "latest" | number;
@@ -36,6 +37,13 @@ export interface CursorOptions {
 }
 
 const cursorFinalizer = new FinalizationRegistry<PinLease>((lease) => lease.release());
+
+/** Checks a `max` argument: a whole number >= 1, or Infinity. */
+function checkMax(max: number): void {
+  if (!(max >= 1) || (max !== Number.POSITIVE_INFINITY && !Number.isInteger(max))) {
+    throw new InvalidOptionError("max", max, "an integer >= 1 (or Infinity)");
+  }
+}
 
 /** A tailing reader over a log. Not shared between workers: open one per worker. */
 export class Cursor<V extends RecordView, D> implements Disposable, AsyncIterable<V> {
@@ -67,7 +75,9 @@ export class Cursor<V extends RecordView, D> implements Disposable, AsyncIterabl
     this.segCap = state.segmentCapacity;
     this.recBytes = state.recordBytes;
     this.view = state.codec.view();
-    this.span = new RecordSpan(this.view, this.recBytes);
+    // Views and spans handed out keep the cursor reachable, so the finalizer never unpins under them.
+    this.view._owner = this;
+    this.span = new RecordSpan(this.view, this.recBytes, this);
     const start = this.startSequence(options.from ?? "latest");
     if (options.gated !== undefined && typeof options.gated !== "boolean") {
       throw new InvalidOptionError("gated", options.gated, "a boolean");
@@ -107,6 +117,8 @@ export class Cursor<V extends RecordView, D> implements Disposable, AsyncIterabl
    * handles a lap. Returns false if that segment is not published yet.
    */
   private enter(): boolean {
+    // A cursor released (say, by its own poll handler) never touches shared memory again.
+    if (this.released) return false;
     const st = this.state;
     const S = this.segCap;
     for (;;) {
@@ -145,30 +157,42 @@ export class Cursor<V extends RecordView, D> implements Disposable, AsyncIterabl
    */
   poll(handler: (view: V, sequence: number) => void, max = Number.POSITIVE_INFINITY): number {
     if (this.released) throw new SnapshotReleasedError("cursor");
-    if (!(max >= 1)) throw new InvalidOptionError("max", max, "a number >= 1");
+    checkMax(max);
     const S = this.segCap;
     const view = this.view;
     let delivered = 0;
     for (;;) {
       if (this.phys < 0 && !this.enter()) return delivered;
-      const count = Atomics.load(this.ctl, this.countAt);
+      const raw = Atomics.load(this.ctl, this.countAt);
+      const count = raw & COUNT_MASK;
       let i = this.idx;
       if (i < count) {
         const end = Math.min(count, i + (max - delivered));
         const base = this.base;
         const rec = this.recBytes;
         let seq = this.seg * S + i;
-        delivered += end - i;
         for (; i < end; i++) {
           view.byteOffset = base + i * rec;
           this.idx = i + 1;
+          delivered++;
           handler(view, seq++);
+          // Released from inside the handler: the segment is no longer pinned, stop at once.
+          if (this.released) return delivered;
         }
         if (delivered >= max) return delivered;
       }
-      if (this.idx < S) return delivered;
+      if (this.idx < S && !this.moved(raw)) return delivered;
       this.phys = -1;
     }
+  }
+
+  /**
+   * Whether the current segment was sealed by a writer takeover and now lives
+   * elsewhere (writer-takeover.ts): its first records are intact, the rest
+   * continue in the copy the directory now names, so the cursor re-enters.
+   */
+  private moved(raw: number): boolean {
+    return raw < 0 && this.idx >= (raw & COUNT_MASK) && this.state.physOf(this.seg) !== this.phys;
   }
 
   /**
@@ -181,12 +205,13 @@ export class Cursor<V extends RecordView, D> implements Disposable, AsyncIterabl
    */
   take(max = Number.POSITIVE_INFINITY): RecordSpan<V> {
     if (this.released) throw new SnapshotReleasedError("cursor");
-    if (!(max >= 1)) throw new InvalidOptionError("max", max, "a number >= 1");
+    checkMax(max);
     const span = this.span;
     for (;;) {
       if (this.phys < 0 && !this.enter()) break;
       const i = this.idx;
-      const count = Atomics.load(this.ctl, this.countAt);
+      const raw = Atomics.load(this.ctl, this.countAt);
+      const count = raw & COUNT_MASK;
       if (i < count) {
         const n = Math.min(count - i, max);
         span.base = this.base + i * this.recBytes;
@@ -195,7 +220,7 @@ export class Cursor<V extends RecordView, D> implements Disposable, AsyncIterabl
         this.idx = i + n;
         return span;
       }
-      if (i < this.segCap) break;
+      if (i < this.segCap && !this.moved(raw)) break;
       this.phys = -1;
     }
     span.length = 0;
@@ -210,12 +235,15 @@ export class Cursor<V extends RecordView, D> implements Disposable, AsyncIterabl
       if (this.phys < 0 && !this.enter()) return null;
       const i = this.idx;
       // Reload the published count only when the cached one is used up: one atomic load per run, not per record.
-      if (i < this.known || i < (this.known = Atomics.load(this.ctl, this.countAt))) {
+      if (i < this.known) {
         this.idx = i + 1;
         this.view.byteOffset = this.base + i * this.recBytes;
         return this.view;
       }
-      if (i < this.segCap) return null;
+      const raw = Atomics.load(this.ctl, this.countAt);
+      this.known = raw & COUNT_MASK;
+      if (i < this.known) continue;
+      if (i < this.segCap && !this.moved(raw)) return null;
       this.phys = -1;
     }
   }
@@ -223,7 +251,11 @@ export class Cursor<V extends RecordView, D> implements Disposable, AsyncIterabl
   /** Whether a record is available now. */
   hasNext(): boolean {
     if (this.released) return false;
-    if (this.phys >= 0 && this.idx < this.segCap) return this.idx < Atomics.load(this.ctl, this.countAt);
+    if (this.phys >= 0 && this.idx < this.segCap) {
+      const raw = Atomics.load(this.ctl, this.countAt);
+      if (this.idx < (raw & COUNT_MASK)) return true;
+      if (raw >= 0) return false;
+    }
     return this.state.nextSequence(readWindow(this.ctl, this.win)) > this.sequence;
   }
 
@@ -234,19 +266,30 @@ export class Cursor<V extends RecordView, D> implements Disposable, AsyncIterabl
    */
   async ready(timeoutMs = Number.POSITIVE_INFINITY): Promise<boolean> {
     if (this.hasNext()) return true;
+    if (!(timeoutMs >= 0)) throw new InvalidOptionError("timeoutMs", timeoutMs, "a number of milliseconds >= 0");
     const ctl = this.ctl;
-    const deadline = performance.now() + timeoutMs;
+    const pins = this.state.pins;
+    const forever = timeoutMs === Number.POSITIVE_INFINITY;
+    const deadline = forever ? 0 : performance.now() + timeoutMs;
     for (;;) {
       if (this.released) return false;
-      // Ask for a wake-up, then re-check: the writer stores its count before it reads
-      // the request, so either it sees the request or we see the record.
-      Atomics.store(ctl, H.WAITERS, 1);
-      const seen = Atomics.load(ctl, H.NOTIFY);
-      if (this.hasNext()) return true;
-      const left = deadline - performance.now();
-      if (left <= 0) return false;
-      const wait = Atomics.waitAsync(ctl, H.NOTIFY, seen, left === Number.POSITIVE_INFINITY ? undefined : left);
+      // The wake protocol, with its proof, is in wake.ts.
+      const slot = this.lease.slot;
+      const seen = announceParking(ctl, pins, slot);
+      if (this.hasNext()) {
+        endParking(pins, slot);
+        return true;
+      }
+      const left = forever ? Number.POSITIVE_INFINITY : deadline - performance.now();
+      if (left <= 0) {
+        endParking(pins, slot);
+        return false;
+      }
+      const wait = Atomics.waitAsync(ctl, H.NOTIFY, seen, forever ? undefined : left);
       const outcome = wait.async ? await wait.value : wait.value;
+      // Released while parked: the slot is freed (maybe reused), so do not touch it.
+      if (this.released) return false;
+      endParking(pins, slot);
       if (outcome === "timed-out") return this.hasNext();
     }
   }

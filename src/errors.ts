@@ -21,7 +21,8 @@ export type AtomicLogErrorCode =
   | "INVALID_HANDLE"
   | "UNSUPPORTED_PLATFORM"
   | "WRITER_STALLED"
-  | "POOL_EXHAUSTED";
+  | "POOL_EXHAUSTED"
+  | "TAKEOVER_PENDING";
 
 /** Base class for runtime failures that are not argument errors. */
 export class AtomicLogError extends Error {
@@ -86,10 +87,36 @@ export class FieldRangeError extends RangeError {
   }
 }
 
-/** `append`/`reserve` was called on a writer whose claim was released. */
+/**
+ * A writer was used after it was released, or after its claim was taken over
+ * (`forceClaimWriter`, or `recoverThread` for its thread). Nothing was published.
+ */
 export class WriterReleasedError extends AtomicLogError {
+  /** Whether another writer took the claim (rather than this one releasing it). */
+  readonly takenOver: boolean;
+  constructor(takenOver = false) {
+    super(
+      "WRITER_RELEASED",
+      takenOver
+        ? "this writer's claim was taken over (forceClaimWriter or recoverThread); nothing was published — claim a new one with log.tryClaimWriter()"
+        : "this writer was released; claim a new one with log.tryClaimWriter()",
+    );
+    this.takenOver = takenOver;
+  }
+}
+
+/**
+ * `forceClaimWriter()` was refused because the segment quarantined by an
+ * earlier forced takeover is still held: the writer that takeover replaced
+ * has not stopped (it stops at its next commit) and was not recovered.
+ */
+export class WriterTakeoverPendingError extends AtomicLogError {
   constructor() {
-    super("WRITER_RELEASED", "this writer was released; claim a new one with log.tryClaimWriter()");
+    super(
+      "TAKEOVER_PENDING",
+      "an earlier forceClaimWriter() is still waiting for the writer it replaced to stop; " +
+        "if that writer's thread is gone, call log.recoverThread(itsThreadId) first",
+    );
   }
 }
 

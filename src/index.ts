@@ -31,4 +31,5 @@ export {
   SnapshotReleasedError,
   TooManySnapshotsError,
   WriterReleasedError,
+  WriterTakeoverPendingError,
 } from "./errors.ts";

@@ -4,12 +4,12 @@
  * through it; everything here except the codec is shared memory.
  */
 import type { RecordCodec } from "./codec.ts";
-import { FORMAT, H, MAGIC, SEG, SEG_BASE, SEG_WORDS, controlGeometry, countIndex, loadPair, storePair } from "./control.ts";
+import { COUNT_MASK, FORMAT, H, MAGIC, SEG, SEG_BASE, SEG_WORDS, controlGeometry, countIndex, loadPair, storePair } from "./control.ts";
 import type { LogGeometry } from "./options.ts";
 import { PinTable } from "./pins.ts";
 import type { RecordView } from "./record-view.ts";
 import { MemorySegmentStore, type SegmentStore } from "./segment-store.ts";
-import { type WindowState, writeWindow } from "./window.ts";
+import { type WindowState, readWindow, writeWindow } from "./window.ts";
 
 /** Fingerprints are 16 hex digits; the control block keeps them as two words. */
 export function fingerprintWords(fingerprint: string): [number, number] {
@@ -79,15 +79,19 @@ export class LogState<V extends RecordView, D> {
     return state;
   }
 
-  /** Writer side: makes physical segment `phys` an empty segment with sequence `seq` and maps it in the directory. */
-  prepareSegment(phys: number, seq: number): void {
+  /**
+   * Writer side: makes physical segment `phys` the segment with sequence `seq`
+   * holding `count` published records (0 for a new head; a takeover's copy
+   * keeps its records) and maps it in the directory.
+   */
+  prepareSegment(phys: number, seq: number, count = 0): void {
     const ctl = this.ctl;
     const at = SEG_BASE + SEG_WORDS * phys;
     // The generation marks a segment as ever used: a writer adopting the log treats
     // never-used segments as free without checking pins.
     Atomics.add(ctl, at + SEG.GENERATION, 1);
     storePair(ctl, at + SEG.SEQ_HI, seq);
-    Atomics.store(ctl, at + SEG.COUNT, 0);
+    Atomics.store(ctl, at + SEG.COUNT, count);
     Atomics.store(ctl, this.dirBase + (seq % this.dirSize), phys);
   }
 
@@ -98,8 +102,9 @@ export class LogState<V extends RecordView, D> {
 
   /**
    * Copies the physical segments of sequences `first .. first + n - 1` into `out`.
-   * Plain loads suffice: the entries were published before the window that named
-   * them, and the caller validates afterwards (see pins.ts).
+   * Atomic loads: plain loads of shared memory are not ordered by the JS memory
+   * model, so a plain read could see a directory entry older than the window
+   * that named it. The caller validates afterwards (see pins.ts).
    */
   copyMap(first: number, n: number, out: Int32Array): void {
     const ctl = this.ctl;
@@ -107,7 +112,7 @@ export class LogState<V extends RecordView, D> {
     // One modulo up front: sequences are doubles, and `%` on doubles is a libm call.
     let at = first % this.dirSize;
     for (let i = 0; i < n; i++) {
-      out[i] = ctl[this.dirBase + at]!;
+      out[i] = Atomics.load(ctl, this.dirBase + at);
       at = (at + 1) & mask;
     }
   }
@@ -134,13 +139,22 @@ export class LogState<V extends RecordView, D> {
     return Atomics.load(this.ctl, SEG_BASE + SEG_WORDS * phys + SEG.GENERATION);
   }
 
-  /** Published record count of physical segment `phys`. */
+  /** Published record count of physical segment `phys` (without the sealed flag). */
   countOf(phys: number): number {
-    return Atomics.load(this.ctl, countIndex(phys));
+    return Atomics.load(this.ctl, countIndex(phys)) & COUNT_MASK;
   }
 
-  /** Sequence the next record will get, as of the window copy `win`. */
+  /**
+   * Sequence the next record will get. `win` is a window copy; it is re-read
+   * until the head's count is read while that window is still current, so a
+   * reader descheduled across a roll never adds a recycled segment's count to
+   * the old head (`win` is left holding the window the result belongs to).
+   */
   nextSequence(win: WindowState): number {
-    return win.head * this.segmentCapacity + this.countOf(win.headPhys);
+    for (;;) {
+      const count = this.countOf(win.headPhys);
+      if (Atomics.load(this.ctl, H.WINDOW_VERSION) === win.version) return win.head * this.segmentCapacity + count;
+      readWindow(this.ctl, win);
+    }
   }
 }

@@ -4,6 +4,9 @@
  * can refer to the same shared memory.
  */
 import { forceClaim, isClaimed, releaseClaimOf, tryClaim } from "./claim.ts";
+import { acknowledgeFor, cancelTakeover, recordFencedWriter, reserveTakeover } from "./writer-takeover.ts";
+import { ownerTag } from "./thread.ts";
+import { WriterTakeoverPendingError } from "./errors.ts";
 import { Cursor, type CursorOptions } from "./cursor.ts";
 import { attachState, makeHandle, type LogHandle } from "./handle.ts";
 import type { RecordCodec } from "./codec.ts";
@@ -31,6 +34,10 @@ export interface LogStats {
   readonly snapshotBudgetUsed: number;
   /** Whether a writer holds the claim. */
   readonly writerClaimed: boolean;
+  /** Live snapshots and cursors (pin slots taken). */
+  readonly pins: number;
+  /** Gated cursors: while any exists, `tryAppend` may refuse (see `Cursor` gating). */
+  readonly gates: number;
 }
 
 /** What {@link AtomicLog.recoverThread} released. */
@@ -110,8 +117,9 @@ export class AtomicLog<V extends RecordView, D> {
    * @returns the writer, or null if another writer holds the claim.
    */
   tryClaimWriter(): Writer<V, D> | null {
-    const token = tryClaim(this.state.ctl);
-    return token === 0 ? null : new Writer(this, this.state, token);
+    const tag = ownerTag();
+    const nonce = tryClaim(this.state.ctl, tag);
+    return nonce === 0 ? null : new Writer(this, this.state, tag, nonce);
   }
 
   /** Whether some writer currently holds the claim. */
@@ -159,28 +167,58 @@ export class AtomicLog<V extends RecordView, D> {
   }
 
   /**
-   * Takes the writer claim even though someone holds it. Use it only when the
-   * holder is known to be gone and its thread id is unknown; prefer
-   * {@link recoverThread}. A surviving old writer stops at its next segment roll.
+   * Takes the writer claim even though someone holds it: for when the holder
+   * is gone and its thread id is unknown (prefer {@link recoverThread}). Safe
+   * even if the holder is still running: it is fenced, and its next
+   * `commit`, `append`, roll or `release` publishes nothing (they throw
+   * `WriterReleasedError`, or return quietly for `release`). The head's
+   * published records are copied to a fresh segment; the old one is kept
+   * aside until the old writer stops or its thread is recovered.
+   *
+   * @param options.waitMs - how long to wait for a holder that is in the
+   *   middle of a segment roll (microseconds of work) before presuming it
+   *   dead. Default 1000.
+   * @throws {WriterTakeoverPendingError} if an earlier forced takeover's old
+   *   writer has neither stopped nor been recovered.
    */
-  forceClaimWriter(): Writer<V, D> {
-    return new Writer(this, this.state, forceClaim(this.state.ctl));
+  forceClaimWriter(options: { waitMs?: number } = {}): Writer<V, D> {
+    const waitMs = options.waitMs ?? 1000;
+    if (typeof waitMs !== "number" || !(waitMs >= 0)) throw new InvalidOptionError("waitMs", waitMs, "a number of milliseconds >= 0");
+    const st = this.state;
+    const tag = ownerTag();
+    if (!reserveTakeover(st, readWindow(st.ctl, new WindowState()).oldest)) throw new WriterTakeoverPendingError();
+    const forced = forceClaim(st.ctl, tag, waitMs);
+    if (forced.previousOwner === 0) {
+      cancelTakeover(st.ctl);
+      return new Writer(this, st, tag, forced.nonce);
+    }
+    recordFencedWriter(st.ctl, forced.previousOwner, forced.previousNonce);
+    return new Writer(this, st, tag, forced.nonce, true);
   }
 
   /**
    * Releases everything a dead thread held: its writer claim, the pins of its
    * snapshots and cursors (returning their budget), and its gates. Call it
    * once you know the thread is gone, for example from a worker's exit event
-   * (see {@link watch}). `threadId` is `worker.threadId`.
+   * (see {@link watch}, which does it for you). Pass the worker itself or its
+   * `threadId` read while it was running: Bun resets `worker.threadId` to -1
+   * once the worker has closed.
+   * @throws {InvalidOptionError} for a negative or non-integer thread id (e.g. a closed worker's -1).
    */
-  recoverThread(threadId: number): RecoveryReport {
-    if (!Number.isInteger(threadId) || threadId < 0) throw new InvalidOptionError("threadId", threadId, "a worker's threadId");
+  recoverThread(thread: number | { readonly threadId: number }): RecoveryReport {
+    const threadId = typeof thread === "object" && thread !== null ? thread.threadId : thread;
+    if (!Number.isInteger(threadId) || (threadId as number) < 0) {
+      throw new InvalidOptionError(
+        "threadId",
+        threadId,
+        "a worker's threadId, read while it ran (a closed Bun worker reports -1: use log.watch(worker), which reads it at once)",
+      );
+    }
     const st = this.state;
-    const owner = threadId + 1;
+    const owner = (threadId as number) + 1;
     const writerReleased = releaseClaimOf(st.ctl, owner);
+    acknowledgeFor(st.ctl, owner);
     const freed = st.pins.releaseOwnedBy(owner);
-    if (freed.segments > 0) Atomics.sub(st.ctl, H.BUDGET_USED, freed.segments);
-    if (freed.gates > 0) Atomics.sub(st.ctl, H.GATES, freed.gates);
     return { writerReleased, pinsReleased: freed.slots, segmentsReturned: freed.segments };
   }
 
@@ -188,9 +226,13 @@ export class AtomicLog<V extends RecordView, D> {
    * Calls {@link recoverThread} for `worker` when it exits, so a terminated or
    * crashed worker never strands the writer claim or pinned segments. Works
    * with Bun's web `Worker` ("close") and `node:worker_threads` ("exit").
+   * The thread id is read now, while the worker runs.
    */
   watch(worker: WatchableWorker): void {
     const threadId = worker.threadId;
+    if (!Number.isInteger(threadId) || threadId < 0) {
+      throw new InvalidOptionError("worker", worker, "a running Worker (its threadId is -1 once it has closed)");
+    }
     const recover = () => this.recoverThread(threadId);
     if (typeof worker.addEventListener === "function") worker.addEventListener("close", recover);
     else if (typeof worker.on === "function") worker.on("exit", recover);
@@ -211,6 +253,8 @@ export class AtomicLog<V extends RecordView, D> {
       snapshotBudget: st.budget,
       snapshotBudgetUsed: Atomics.load(st.ctl, H.BUDGET_USED),
       writerClaimed: this.isWriterClaimed(),
+      pins: st.pins.taken(),
+      gates: Atomics.load(st.ctl, H.GATES),
     };
   }
 

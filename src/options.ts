@@ -7,7 +7,8 @@
  * `retainedCapacity` (once the log is that long) and `(R + 1) * segmentCapacity`
  * records.
  *
- * Memory bound: the pool has `R + 1 + snapshotBudget` segments, all
+ * Memory bound: the pool has `R + 1 + snapshotBudget + 1` segments (the last is
+ * the takeover spare, see TAKEOVER_SPARE), all
  * allocated at creation and never more. Snapshots reserve budget for every
  * segment they pin, so the writer always finds a free segment and never waits.
  */
@@ -70,6 +71,13 @@ export interface LogGeometry {
  */
 export const MAX_POOL_BYTES = MAX_SLAB_BYTES;
 const MAX_SEGMENT_CAPACITY = 2 ** 24;
+/**
+ * One segment beyond the window and the snapshot budget. `forceClaimWriter()`
+ * copies the head into a fresh segment and quarantines the old one until the
+ * writer it replaced is known to have stopped (see writer-takeover.ts); the
+ * spare is what keeps "the writer always finds a free segment" true meanwhile.
+ */
+export const TAKEOVER_SPARE = 1;
 const MAX_SNAPSHOTS = 65536;
 /** Named in every error about the pool size, with its exact value. */
 const POOL_LIMIT = `the pool limit of ${MAX_POOL_BYTES} bytes (2^32, 4 GiB)`;
@@ -86,17 +94,17 @@ export function resolveOptions(options: LogOptions, recordBytes: number): LogGeo
   if (options === null || typeof options !== "object") {
     throw new InvalidOptionError("options", options, "an object with retainedCapacity and segmentCapacity");
   }
-  // The smallest pool is 4 segments: a head and one retained segment (R >= 1), and
-  // a snapshot budget of one such window. So four segments must fit in the limit.
+  // The smallest pool is 5 segments: a head and one retained segment (R >= 1), a
+  // snapshot budget of one such window, and the takeover spare. So five must fit.
   const segmentCapacity = positiveInt(
     "segmentCapacity",
     options.segmentCapacity,
-    Math.min(MAX_SEGMENT_CAPACITY, Math.floor(MAX_POOL_BYTES / (4 * recordBytes))),
-    ` for ${recordBytes}-byte records (four segments, the smallest pool, must fit in ${POOL_LIMIT})`,
+    Math.min(MAX_SEGMENT_CAPACITY, Math.floor(MAX_POOL_BYTES / ((4 + TAKEOVER_SPARE) * recordBytes))),
+    ` for ${recordBytes}-byte records (five segments, the smallest pool, must fit in ${POOL_LIMIT})`,
   );
   const segmentBytes = segmentCapacity * recordBytes;
-  const maxSegments = Math.floor(MAX_POOL_BYTES / segmentBytes);
-  // The window (R + 1 segments) plus a budget of at least one window must fit.
+  const maxSegments = Math.floor(MAX_POOL_BYTES / segmentBytes) - TAKEOVER_SPARE;
+  // The window (R + 1 segments) plus a budget of at least one window must fit (beside the spare).
   const maxWindow = Math.floor(maxSegments / 2);
   const retainedCapacity = positiveInt(
     "retainedCapacity",
@@ -137,7 +145,7 @@ export function resolveOptions(options: LogOptions, recordBytes: number): LogGeo
     retainedSegments,
     snapshotBudget,
     maxSnapshots,
-    poolSegments: window + snapshotBudget,
+    poolSegments: window + snapshotBudget + TAKEOVER_SPARE,
     dirSize,
     recordBytes,
     segmentBytes,
@@ -152,7 +160,8 @@ function budgetInRange(value: unknown, window: number, max: number, maxSegments:
       "snapshotBudget",
       value,
       `an integer from ${window} (one full-window snapshot) to ${max} ` +
-        `(the window of ${window} plus the budget must stay within ${maxSegments} segments of ${segmentBytes} bytes: ${POOL_LIMIT})`,
+        `(the window of ${window} plus the budget must stay within ${maxSegments} segments of ${segmentBytes} bytes, ` +
+        `one more being the takeover spare: ${POOL_LIMIT})`,
     );
   }
   return value;

@@ -2,6 +2,16 @@
  * A pin slot plus the budget it holds, owned by one snapshot or cursor.
  * Kept apart from its owner so a FinalizationRegistry can release it after
  * the owner is garbage-collected (the held value must not reference the owner).
+ *
+ * Budget steps, and why in this order (see pins.ts for the invariant they keep):
+ * - grow: add to the shared BUDGET_USED, then record the new total in the slot;
+ * - shrink: record the smaller total in the slot, then subtract;
+ * - release: clear the range, then return what the slot records (pins.ts).
+ * A thread killed between the two steps of a grow or shrink leaves BUDGET_USED
+ * higher than the slots record, by at most that one step: recovery cannot
+ * return it. The other order would let recovery return budget that was never
+ * reserved, and an over-committed budget can leave the writer without a free
+ * segment, so a leak of one step is the chosen failure.
  */
 import { H } from "./control.ts";
 import { TooManySnapshotsError } from "./errors.ts";
@@ -14,11 +24,10 @@ export class PinLease {
   slot = -1;
   /** Budget segments held. */
   reserved = 0;
-  /** Whether the slot gates the writer (cursors only). */
-  gated = false;
   private constructor(
     readonly ctl: Int32Array,
     readonly pins: PinTable,
+    private readonly tag: number,
   ) {}
 
   /**
@@ -26,17 +35,18 @@ export class PinLease {
    * @throws {TooManySnapshotsError} when every slot is taken.
    */
   static acquire(ctl: Int32Array, pins: PinTable): PinLease {
-    const lease = new PinLease(ctl, pins);
-    lease.slot = pins.acquire(ownerTag());
+    const lease = new PinLease(ctl, pins, ownerTag());
+    lease.slot = pins.acquire(lease.tag);
     if (lease.slot < 0) throw new TooManySnapshotsError(pins.size);
     return lease;
   }
 
   /** Marks the slot as a gate on the writer's `tryReserve`. */
   gate(): void {
-    this.gated = true;
-    this.pins.setGated(this.slot);
+    // Count first: a thread killed in between leaves a count without a gated slot,
+    // which only costs the writer a scan; the other order could hide a real gate.
     Atomics.add(this.ctl, H.GATES, 1);
+    this.pins.setGated(this.slot);
   }
 
   /** Reserves `delta` more segments of budget; returns false (reserving nothing) if that would exceed `budget`. */
@@ -56,26 +66,19 @@ export class PinLease {
     return Math.max(0, budget - Atomics.load(this.ctl, H.BUDGET_USED));
   }
 
-  /** Returns `delta` segments of budget. */
+  /** Returns `delta` segments of budget (the range must already be within the smaller reservation). */
   shrink(delta: number): void {
     this.reserved -= delta;
     this.pins.setReserved(this.slot, this.reserved);
     Atomics.sub(this.ctl, H.BUDGET_USED, delta);
   }
 
-  /** Returns the budget and frees the slot (and the gate). Idempotent. */
+  /** Unpins, returns the budget and frees the slot (and the gate). Idempotent; a no-op if recovery freed it. */
   release(): void {
     if (this.slot < 0) return;
-    // Recovery may already have freed this slot for a thread it believed dead; never free a slot twice.
-    if (!this.pins.isTaken(this.slot) || this.pins.owner(this.slot) !== ownerTag()) {
-      this.slot = -1;
-      return;
-    }
-    if (this.gated) Atomics.sub(this.ctl, H.GATES, 1);
-    Atomics.sub(this.ctl, H.BUDGET_USED, this.reserved);
-    this.reserved = 0;
-    this.pins.release(this.slot);
+    const slot = this.slot;
     this.slot = -1;
+    this.reserved = 0;
+    this.pins.release(slot, this.tag);
   }
 }
-

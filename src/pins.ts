@@ -1,45 +1,79 @@
 /**
- * Pin slots: how a snapshot keeps its segments from being recycled.
+ * Pin slots: how snapshots and cursors keep their segments from being recycled.
  *
- * A snapshot takes one slot and writes the range of segment sequences it
- * covers, `[start, end]`. The writer, before recycling a segment that left the
+ * A reader takes one slot and publishes the range of segment sequences it
+ * reads, `[start, end]`. The writer, before recycling a segment that left the
  * window, scans the slots and skips any segment inside a live range. Taking a
- * snapshot is therefore O(1) in the number of segments it covers (no
- * per-segment reference counts), and the writer pays one scan per segment
- * roll, bounded by the highest slot ever used.
+ * snapshot is O(1) in the number of segments it covers, and the writer pays
+ * one scan per segment roll, bounded by the highest slot ever used.
  *
- * Correctness is the store-then-load handshake of hazard pointers: the reader
- * stores its range, then re-reads the window's oldest sequence; the writer
- * stores the new oldest sequence, then scans the slots. With sequentially
- * consistent Atomics, either the writer sees the pin or the reader sees that
- * its start was evicted and retries.
+ * Protocol "pin versus recycle" (hazard pointers): the reader stores its
+ * range, then re-reads the window's oldest sequence; the writer stores the new
+ * oldest sequence, then scans the slots. With sequentially consistent Atomics,
+ * either the writer sees the pin or the reader sees that its start was evicted
+ * and retries. Invariant: a segment inside a validated range is never recycled.
  *
- * Slot words: version (its low bit names the current range entry), state
- * (0 free, 1 taken, 2 taken and gating the writer), two range entries of
- * (start hi, lo, end hi, lo), owner tag, reserved budget in segments. The
- * owner rewrites the inactive entry and flips the version, so the writer
- * never sees a range in flux and never waits for a preempted reader.
+ * Protocol "pin flip": a slot has two range entries and a version word whose
+ * low bit names the current one. Only the slot's holder writes its range: it
+ * rewrites the inactive entry and flips the version with one store. The writer
+ * copies the current entry and retries only if the version moved meanwhile
+ * (so the holder made progress). Invariant: the writer never acts on a range
+ * the holder did not publish, and never waits for a preempted holder.
+ *
+ * Protocol "slot ownership": the OWNER word is the holder's tag (0 when free),
+ * taken by compare-and-swap, so a thread killed right after taking a slot is
+ * still its owner and recovery finds it. Releasing is claimed by one
+ * compare-and-swap to `tag | RELEASING` (the holder) or `tag | RECOVERING`
+ * (`recoverThread`), so the owner's release and any number of recoveries free
+ * a slot, its budget and its gate exactly once. Recovery also completes a
+ * release that its dead owner had begun.
+ *
+ * Protocol "pin release and budget": the range is cleared before the budget
+ * is returned (and widened only after budget is reserved), so at every
+ * instant each slot's range is covered by its reservation, the segments
+ * pinned outside the window never exceed the budget, and the writer always
+ * finds a free segment. See pin-lease.ts for the reservation steps.
+ *
+ * All of it is checked under every interleaving by test/interleave/.
  */
 import { H, PIN_WORDS, loadPair, storePair } from "./control.ts";
 
 const VERSION = 0;
-const STATE = 1;
+/** Owner tag, 0 when free; with RELEASING or RECOVERING while being freed. */
+const OWNER = 1;
 const ENTRY = [2, 6] as const;
 const START = 0;
 const END = 2;
-const OWNER = 10;
+/** 1 while the slot gates the writer's `tryReserve` (gated cursors). */
+const GATED = 10;
+/** Budget segments the slot holds (see pin-lease.ts). */
 const RESERVED = 11;
-/** STATE value of a slot held by a gated cursor. */
-const GATED = 2;
-// A reader flipping its range this many times during one ~10 ns read is not
-// a reader, it is corruption; past it the writer treats the slot as pinning all.
+/** 1 while the slot's cursor is parked in `ready()` (see wake.ts). */
+const PARKED = 12;
+
+/** OWNER bit: the owner is releasing the slot. */
+const RELEASING = 1 << 29;
+/** OWNER bit: `recoverThread` is releasing the slot for its dead owner. */
+const RECOVERING = 1 << 30;
+/** Owner tags are below this. */
+export const MAX_OWNER_TAG = RELEASING;
+
+// A holder flipping its range this many times during one ~10 ns read is not a
+// reader, it is corruption; past it the writer treats the slot as pinning all.
 const MAX_RETRIES = 1 << 16;
+
+/** What one release freed. */
+interface Freed {
+  segments: number;
+  gated: boolean;
+}
 
 /** Operations on the pin table of one control block. */
 export class PinTable {
   private readonly ctl: Int32Array;
   private readonly base: number;
   private readonly slots: number;
+  private readonly scratch: number[] = [0, 0];
 
   constructor(ctl: Int32Array, pinBase: number, pinSlots: number) {
     this.ctl = ctl;
@@ -47,13 +81,16 @@ export class PinTable {
     this.slots = pinSlots;
   }
 
+  private at(k: number): number {
+    return this.base + k * PIN_WORDS;
+  }
+
   /** Takes a free slot for `owner` and returns its index, or -1 when every slot is taken. */
   acquire(owner: number): number {
     const ctl = this.ctl;
     for (let k = 0; k < this.slots; k++) {
-      const at = this.base + k * PIN_WORDS;
-      if (Atomics.load(ctl, at + STATE) === 0 && Atomics.compareExchange(ctl, at + STATE, 0, 1) === 0) {
-        Atomics.store(ctl, at + OWNER, owner);
+      const at = this.at(k);
+      if (Atomics.load(ctl, at + OWNER) === 0 && Atomics.compareExchange(ctl, at + OWNER, 0, owner) === 0) {
         // Raise the high-water mark before the slot can hold a range, so the writer's scan covers it.
         for (;;) {
           const hw = Atomics.load(ctl, H.PIN_HIGH_WATER);
@@ -65,10 +102,10 @@ export class PinTable {
     return -1;
   }
 
-  /** Publishes the range `[start, end]` of segment sequences for slot `k`. */
+  /** Publishes the range `[start, end]` of segment sequences for slot `k` (its holder only). */
   setRange(k: number, start: number, end: number): void {
     const ctl = this.ctl;
-    const at = this.base + k * PIN_WORDS;
+    const at = this.at(k);
     const v = Atomics.load(ctl, at + VERSION);
     const entry = at + ENTRY[(v & 1) ^ 1];
     storePair(ctl, entry + START, start);
@@ -76,11 +113,8 @@ export class PinTable {
     Atomics.store(ctl, at + VERSION, (v + 1) | 0);
   }
 
-  /**
-   * Reads slot `k`'s current range into `out[0..1]`; returns false if the slot
-   * is free or (never in practice) its owner kept flipping during the read.
-   */
-  private readRange(at: number, out: number[], o: number): boolean {
+  /** Reads the current range of the slot at word `at` into `out[o..o+1]`. */
+  private readRange(at: number, out: number[], o: number): void {
     const ctl = this.ctl;
     for (let tries = 0; tries < MAX_RETRIES; tries++) {
       const v1 = Atomics.load(ctl, at + VERSION);
@@ -90,52 +124,41 @@ export class PinTable {
       if (Atomics.load(ctl, at + VERSION) === v1) {
         out[o] = start;
         out[o + 1] = end;
-        return true;
+        return;
       }
     }
     out[o] = 0;
     out[o + 1] = Number.MAX_SAFE_INTEGER;
-    return true;
   }
 
   /** Records the budget slot `k` holds, so that recovery can return it. */
   setReserved(k: number, segments: number): void {
-    Atomics.store(this.ctl, this.base + k * PIN_WORDS + RESERVED, segments);
+    Atomics.store(this.ctl, this.at(k) + RESERVED, segments);
   }
 
-  /** Owner tag of slot `k` (see {@link acquire}). */
+  /** Owner tag of slot `k` (0 when free), without the release bits. */
   owner(k: number): number {
-    return Atomics.load(this.ctl, this.base + k * PIN_WORDS + OWNER);
-  }
-
-  /** Whether slot `k` is taken. */
-  isTaken(k: number): boolean {
-    return Atomics.load(this.ctl, this.base + k * PIN_WORDS + STATE) !== 0;
-  }
-
-  /**
-   * Frees every slot owned by `owner` (a dead thread) and returns the budget
-   * they held.
-   */
-  releaseOwnedBy(owner: number): { slots: number; segments: number; gates: number } {
-    const ctl = this.ctl;
-    let slots = 0;
-    let segments = 0;
-    let gates = 0;
-    for (let k = 0; k < this.slots; k++) {
-      const at = this.base + k * PIN_WORDS;
-      if (Atomics.load(ctl, at + STATE) === 0 || Atomics.load(ctl, at + OWNER) !== owner) continue;
-      segments += Atomics.load(ctl, at + RESERVED);
-      if (Atomics.load(ctl, at + STATE) === GATED) gates++;
-      this.release(k);
-      slots++;
-    }
-    return { slots, segments, gates };
+    return Atomics.load(this.ctl, this.at(k) + OWNER) & ~(RELEASING | RECOVERING);
   }
 
   /** Marks slot `k` as gating the writer's `tryReserve` (see cursor.ts). */
   setGated(k: number): void {
-    Atomics.store(this.ctl, this.base + k * PIN_WORDS + STATE, GATED);
+    Atomics.store(this.ctl, this.at(k) + GATED, 1);
+  }
+
+  /** Marks slot `k`'s cursor as parked in `ready()`, or not (see wake.ts). */
+  setParked(k: number, parked: boolean): void {
+    Atomics.store(this.ctl, this.at(k) + PARKED, parked ? 1 : 0);
+  }
+
+  /** Writer side: whether any slot's cursor is parked (see wake.ts). */
+  anyParked(): boolean {
+    const ctl = this.ctl;
+    const hw = Math.min(Atomics.load(ctl, H.PIN_HIGH_WATER), this.slots);
+    for (let k = 0; k < hw; k++) {
+      if (Atomics.load(ctl, this.at(k) + PARKED) !== 0) return true;
+    }
+    return false;
   }
 
   /**
@@ -147,25 +170,61 @@ export class PinTable {
     const hw = Math.min(Atomics.load(ctl, H.PIN_HIGH_WATER), this.slots);
     const range = this.scratch;
     for (let k = 0; k < hw; k++) {
-      const at = this.base + k * PIN_WORDS;
-      if (Atomics.load(ctl, at + STATE) !== GATED) continue;
+      const at = this.at(k);
+      if (Atomics.load(ctl, at + GATED) === 0) continue;
       this.readRange(at, range, 0);
-      if (range[0]! <= seq) return true;
+      if (range[0]! <= seq && range[0]! <= range[1]!) return true;
     }
     return false;
   }
 
-  private readonly scratch: number[] = [0, 0];
+  /**
+   * The holder (`owner`) frees slot `k`: clears its range, then returns its
+   * budget and gate. Returns false, doing nothing, if the slot is no longer
+   * `owner`'s (recovery freed it already).
+   */
+  release(k: number, owner: number): boolean {
+    const at = this.at(k);
+    if (Atomics.compareExchange(this.ctl, at + OWNER, owner, owner | RELEASING) !== owner) return false;
+    this.free(k, owner | RELEASING);
+    return true;
+  }
 
-  /** Clears slot `k`'s range and frees it. */
-  release(k: number): void {
+  /**
+   * Recovery: frees every slot of `owner` (a dead thread), including one whose
+   * release that thread had begun, and returns what they held.
+   */
+  releaseOwnedBy(owner: number): { slots: number; segments: number; gates: number } {
     const ctl = this.ctl;
-    const at = this.base + k * PIN_WORDS;
-    // An empty range (start > end) first, so a stale range never outlives the slot's owner.
+    let slots = 0;
+    let segments = 0;
+    let gates = 0;
+    for (let k = 0; k < this.slots; k++) {
+      const at = this.at(k);
+      const o = Atomics.load(ctl, at + OWNER);
+      if (o !== owner && o !== (owner | RELEASING)) continue;
+      if (Atomics.compareExchange(ctl, at + OWNER, o, owner | RECOVERING) !== o) continue;
+      const freed = this.free(k, owner | RECOVERING);
+      segments += freed.segments;
+      if (freed.gated) gates++;
+      slots++;
+    }
+    return { slots, segments, gates };
+  }
+
+  /** Steps of a release, by the one thread that claimed it with `claimed` in OWNER. */
+  private free(k: number, claimed: number): Freed {
+    const ctl = this.ctl;
+    const at = this.at(k);
+    // Unpin first: the budget must cover the range for as long as the range exists.
     this.setRange(k, 1, 0);
-    Atomics.store(ctl, at + RESERVED, 0);
-    Atomics.store(ctl, at + OWNER, 0);
-    Atomics.store(ctl, at + STATE, 0);
+    const segments = Atomics.exchange(ctl, at + RESERVED, 0);
+    if (segments !== 0) Atomics.sub(ctl, H.BUDGET_USED, segments);
+    const gated = Atomics.exchange(ctl, at + GATED, 0) !== 0;
+    if (gated) Atomics.sub(ctl, H.GATES, 1);
+    Atomics.store(ctl, at + PARKED, 0);
+    Atomics.compareExchange(ctl, at + OWNER, claimed, 0);
+    return { segments, gated };
   }
 
   /**
@@ -177,11 +236,18 @@ export class PinTable {
     const hw = Math.min(Atomics.load(ctl, H.PIN_HIGH_WATER), this.slots);
     let n = 0;
     for (let k = 0; k < hw; k++) {
-      const at = this.base + k * PIN_WORDS;
-      if (Atomics.load(ctl, at + STATE) === 0) continue;
+      const at = this.at(k);
+      if (Atomics.load(ctl, at + OWNER) === 0) continue;
       this.readRange(at, out, 2 * n);
       if (out[2 * n]! <= out[2 * n + 1]!) n++;
     }
+    return n;
+  }
+
+  /** Number of slots taken now (for stats). */
+  taken(): number {
+    let n = 0;
+    for (let k = 0; k < this.slots; k++) if (Atomics.load(this.ctl, this.at(k) + OWNER) !== 0) n++;
     return n;
   }
 

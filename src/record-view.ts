@@ -40,6 +40,11 @@ export abstract class RecordView {
   /** @internal */ _f64: Float64Array = EMPTY.f64;
   /** @internal */ _u64: BigUint64Array = EMPTY.u64;
   /** @internal */ _i64: BigInt64Array = EMPTY.i64;
+  /**
+   * @internal The snapshot, cursor, chunk or writer this view belongs to. Holding
+   * the view keeps it reachable, so a finalizer never unpins memory under a live view.
+   */
+  _owner: object | null = null;
 
   /** The record layout this view reads. */
   abstract get layout(): ViewLayout;

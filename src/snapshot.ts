@@ -13,7 +13,7 @@
  * bound. When nothing rolled since the last capture, refresh is two atomic
  * loads.
  */
-import { H, countIndex } from "./control.ts";
+import { COUNT_MASK, H, countIndex } from "./control.ts";
 import { InvalidOptionError, SnapshotBudgetError, SnapshotReleasedError } from "./errors.ts";
 import type { AtomicLog } from "./log.ts";
 import type { LogState } from "./log-state.ts";
@@ -51,6 +51,8 @@ export class Snapshot<V extends RecordView, D> implements Iterable<V>, Disposabl
     this.recBytes = state.recordBytes;
     this.segs = state.takeMapArray();
     this.flyweight = state.codec.view();
+    // The view (from at(), iteration, forEach) keeps the snapshot reachable, and so pinned.
+    this.flyweight._owner = this;
     this.lease = PinLease.acquire(state.ctl, state.pins);
     try {
       this.capture();
@@ -101,7 +103,7 @@ export class Snapshot<V extends RecordView, D> implements Iterable<V>, Disposabl
       this.segCount = n - skip;
       if (lease.reserved > this.segCount) lease.shrink(lease.reserved - this.segCount);
       this.lastCountAt = countIndex(win.headPhys);
-      this.lastCount = Atomics.load(ctl, this.lastCountAt);
+      this.lastCount = Atomics.load(ctl, this.lastCountAt) & COUNT_MASK;
       this.windowVersion = win.version;
       return;
     }
@@ -117,7 +119,7 @@ export class Snapshot<V extends RecordView, D> implements Iterable<V>, Disposabl
   refresh(): this {
     this.check();
     if (Atomics.load(this.state.ctl, H.WINDOW_VERSION) === this.windowVersion) {
-      this.lastCount = Atomics.load(this.state.ctl, this.lastCountAt);
+      this.lastCount = Atomics.load(this.state.ctl, this.lastCountAt) & COUNT_MASK;
       return this;
     }
     this.capture();
@@ -207,7 +209,7 @@ export class Snapshot<V extends RecordView, D> implements Iterable<V>, Disposabl
   /** Iterates records oldest first, yielding the snapshot's flyweight view. */
   [Symbol.iterator](): Iterator<V> {
     this.check();
-    return new SnapshotIterator(this.segs, this.segCount, this.lastCount, this.segCap, this.recBytes, this.state.store, this.flyweight);
+    return new SnapshotIterator(this, this.segs, this.segCount, this.lastCount, this.segCap, this.recBytes, this.state.store, this.flyweight);
   }
 
   /** Same as `[Symbol.iterator]()`. */
@@ -230,7 +232,7 @@ export class Snapshot<V extends RecordView, D> implements Iterable<V>, Disposabl
       if (count === 0) continue;
       const phys = this.segs[s]!;
       const seq = this.firstSeg + s;
-      out.push(new SegmentChunk(this.state.codec, store.slab(phys), store.base(phys), count, seq, seq * this.segCap, this.recBytes));
+      out.push(new SegmentChunk(this, this.state.codec, store.slab(phys), store.base(phys), count, seq, seq * this.segCap, this.recBytes));
     }
     return out;
   }
@@ -278,6 +280,8 @@ class SnapshotIterator<V extends RecordView> implements Iterator<V> {
   private end = 0;
   private base = 0;
   constructor(
+    /** Held so the snapshot (and its pin) lives as long as the iterator. */
+    readonly owner: object,
     private readonly segs: Int32Array,
     private readonly segCount: number,
     private readonly lastCount: number,

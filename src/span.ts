@@ -18,11 +18,14 @@ export class RecordSpan<V extends RecordView> {
   readonly view: V;
   /** Bytes per record. */
   readonly recordBytes: number;
+  /** @internal The writer or cursor whose memory this is; held so it stays reachable while the span is. */
+  readonly _owner: object;
 
   /** @internal Spans come from `reserveMany()` and `take()`. */
-  constructor(view: V, recordBytes: number) {
+  constructor(view: V, recordBytes: number, owner: object) {
     this.view = view;
     this.recordBytes = recordBytes;
+    this._owner = owner;
   }
 
   /** The view positioned on record `i`. Unchecked for speed: keep `i` in `[0, length)`. */

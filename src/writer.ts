@@ -2,38 +2,51 @@
  * The single writer of a log.
  *
  * Hot path: `reserve()` positions the writer's flyweight on the next slot and
- * `commit()` publishes every reserved slot with one `Atomics.store` of the
+ * `commit()` publishes every reserved slot with one compare-and-swap of the
  * head segment's count. Nothing on that path allocates. When the head fills,
  * the next `reserve()` rolls to a recycled segment: it publishes the eviction
  * of the oldest segment, then picks a segment no snapshot pins.
+ *
+ * Protocol "publication": record bytes are written with plain stores, then
+ * the count is published with one atomic read-modify-write; a reader loads the
+ * count, then reads only slots below it. Invariant: a reader never sees a slot
+ * before its bytes are complete, and a published slot never changes while its
+ * segment is in the window or pinned.
+ *
+ * Protocol "fencing": the count is published by compare-and-swap from the
+ * value this writer last published. A forced takeover (writer-takeover.ts)
+ * seals the head's count first, so a writer whose claim was taken fails its
+ * next commit, roll or release and publishes nothing; a roll also
+ * compare-and-swaps the claim itself (claim.ts). Invariant: after a takeover,
+ * no record is published by the writer it replaced.
  *
  * All writer state that matters to others is in shared memory, so a writer
  * released in one worker can be claimed again in any other and continues the
  * same sequence.
  */
 import type { RecordCodec } from "./codec.ts";
-import { H, countIndex } from "./control.ts";
+import { COUNT_MASK, H, countIndex } from "./control.ts";
 import { AtomicLogError, InvalidOptionError, SequenceOverflowError, WriterReleasedError } from "./errors.ts";
 import type { AtomicLog } from "./log.ts";
 import type { LogState } from "./log-state.ts";
 import { isPinned } from "./pins.ts";
 import type { RecordView } from "./record-view.ts";
 import { RecordSpan } from "./span.ts";
-import { holdsClaim, releaseClaim } from "./claim.ts";
+import { beginRoll, endRoll, holdsClaim, releaseClaim } from "./claim.ts";
 import { WindowState, readWindow, writeWindow } from "./window.ts";
+import { wakeParked } from "./wake.ts";
+import { acknowledgeTakeover, freeQuarantine, quarantinedPhys, takeOverHead } from "./writer-takeover.ts";
 
 /** Held by the finalizer: enough to give the claim back if a writer is dropped unreleased. */
 interface ClaimLease {
   ctl: Int32Array;
-  token: number;
+  tag: number;
+  nonce: number;
 }
 
 const writerFinalizer = new FinalizationRegistry<ClaimLease>((lease) => {
-  releaseClaim(lease.ctl, lease.token);
+  releaseClaim(lease.ctl, lease.tag, lease.nonce);
 });
-
-// Bounded retries when every free segment is pinned by a snapshot caught mid-update.
-const RECLAIM_RETRIES = 1000;
 
 /** The exclusive append handle of a log. Obtain one from `AtomicLog.newClaimed` or `log.tryClaimWriter()`. */
 export class Writer<V extends RecordView, D> implements Disposable {
@@ -43,6 +56,8 @@ export class Writer<V extends RecordView, D> implements Disposable {
   private readonly codec: RecordCodec<V, D>;
   private readonly lease: ClaimLease;
   private readonly view: V;
+  /** A one-record private buffer: records are checked here before a roll, so a rejected record changes nothing. */
+  private readonly scratch: V;
   private readonly segCap: number;
   private readonly recBytes: number;
   private readonly free: number[] = [];
@@ -54,6 +69,8 @@ export class Writer<V extends RecordView, D> implements Disposable {
   private readonly span: RecordSpan<V>;
   private released = false;
   private next = 0;
+  /** The count this writer last published in the head (what its compare-and-swap expects). */
+  private published = 0;
   private limit = 0;
   private segBase = 0;
   private countAt = 0;
@@ -61,8 +78,8 @@ export class Writer<V extends RecordView, D> implements Disposable {
   private headPhys = 0;
   private oldest = 0;
 
-  /** @internal Use `log.tryClaimWriter()`. */
-  constructor(owner: AtomicLog<V, D>, state: LogState<V, D>, token: number) {
+  /** @internal Use `log.tryClaimWriter()`. `takeover` when the claim was forced from a writer that may still run. */
+  constructor(owner: AtomicLog<V, D>, state: LogState<V, D>, tag: number, nonce: number, takeover = false) {
     this.owner = owner;
     this.state = state;
     this.ctl = state.ctl;
@@ -70,24 +87,48 @@ export class Writer<V extends RecordView, D> implements Disposable {
     this.segCap = state.segmentCapacity;
     this.recBytes = state.recordBytes;
     this.view = state.codec.view();
-    this.span = new RecordSpan(this.view, this.recBytes);
-    this.lease = { ctl: state.ctl, token };
+    this.view._owner = this;
+    this.scratch = state.codec.view(new ArrayBuffer(state.recordBytes));
+    this.span = new RecordSpan(this.view, this.recBytes, this);
+    this.lease = { ctl: state.ctl, tag, nonce };
     writerFinalizer.register(this, this.lease, this);
-    this.adoptSharedState();
+    const sealed = this.adoptSharedState();
+    if (takeover || sealed) {
+      // Like a roll, under the claim's rolling bit: if this claim was itself taken
+      // meanwhile (it is not ours to complete), stop before changing anything.
+      if (!beginRoll(state.ctl, tag, nonce)) this.fenced();
+      const copy = this.takeFree(-1, -1);
+      const count = takeOverHead(state, this.oldest, this.headSeq, this.headPhys, copy);
+      this.setHead(this.headSeq, copy);
+      this.next = this.published = count;
+      if (!endRoll(state.ctl, tag)) this.fenced();
+    } else if (!holdsClaim(state.ctl, tag, nonce)) {
+      // The state above must have been read while this claim held: a takeover after
+      // this check seals the very head read above, so this writer can never publish
+      // into the segment its successor writes (found by test/interleave/takeover.test.ts).
+      this.fenced();
+    }
   }
 
-  /** Rebuilds local bookkeeping from shared memory, so any worker can continue where the last writer stopped. */
-  private adoptSharedState(): void {
+  /**
+   * Rebuilds local bookkeeping from shared memory, so any worker can continue
+   * where the last writer stopped (or died, even mid-roll). Returns whether
+   * the head is sealed: a forced takeover began and must be completed.
+   */
+  private adoptSharedState(): boolean {
     const st = this.state;
     const win = readWindow(this.ctl, new WindowState());
     this.oldest = win.oldest;
     this.setHead(win.head, win.headPhys);
-    this.next = st.countOf(win.headPhys);
+    const raw = Atomics.load(this.ctl, this.countAt);
+    this.next = this.published = raw & COUNT_MASK;
+    const quarantined = quarantinedPhys(this.ctl);
     const inWindow = new Set<number>();
     for (let s = win.oldest; s <= win.head; s++) inWindow.add(st.physOf(s));
+    inWindow.add(win.headPhys);
     const used: number[] = [];
     for (let p = st.poolSegments - 1; p >= 0; p--) {
-      if (inWindow.has(p)) continue;
+      if (inWindow.has(p) || p === quarantined) continue;
       if (st.generationOf(p) === 0) this.free.push(p);
       else used.push(p);
     }
@@ -97,6 +138,7 @@ export class Writer<V extends RecordView, D> implements Disposable {
       this.retired.push(phys);
       this.retiredSeq.push(st.seqOf(phys));
     }
+    return raw < 0 || Atomics.load(this.ctl, H.QUARANTINE_PHYS) === -1;
   }
 
   private setHead(seq: number, phys: number): void {
@@ -113,7 +155,7 @@ export class Writer<V extends RecordView, D> implements Disposable {
    * caller to fill field by field. The record becomes visible at the next
    * {@link commit}. The view's setters are unchecked. Reserving past the end
    * of the head segment publishes the full segment and moves to a new one.
-   * @throws {WriterReleasedError} after {@link release}.
+   * @throws {WriterReleasedError} after {@link release}, or once the claim was taken over.
    */
   reserve(): V {
     const i = this.next;
@@ -144,12 +186,19 @@ export class Writer<V extends RecordView, D> implements Disposable {
 
   /**
    * Like {@link append}, but returns false (appending nothing) when it would
-   * lap a gated cursor. Never waits.
+   * lap a gated cursor. Never waits. A record that fails its checks throws,
+   * gate or not, and changes nothing.
    */
   tryAppend(data: D): boolean {
-    if (this.tryReserve() === null) return false;
+    if (this.next === this.limit) {
+      if (this.released) throw new WriterReleasedError();
+      this.codec.write(this.scratch, data);
+      if (this.lapsGate()) return false;
+      this.roll();
+    }
+    const view = this.reserve();
     this.next--;
-    this.codec.write(this.view, data);
+    this.codec.write(view, data);
     this.next++;
     this.commit();
     return true;
@@ -182,7 +231,7 @@ export class Writer<V extends RecordView, D> implements Disposable {
    * }
    * writer.commit();
    * ```
-   * @throws {WriterReleasedError} after {@link release}.
+   * @throws {WriterReleasedError} after {@link release}, or once the claim was taken over.
    * @throws {InvalidOptionError} if `count` is not a positive integer.
    */
   reserveMany(count: number): RecordSpan<V> {
@@ -199,57 +248,81 @@ export class Writer<V extends RecordView, D> implements Disposable {
     return span;
   }
 
-  /** Publishes every record reserved so far. One atomic store, however many records. */
+  /**
+   * Publishes every record reserved so far. One compare-and-swap, however many records.
+   * @throws {WriterReleasedError} after {@link release}, or if the claim was taken over (then nothing is published).
+   */
   commit(): void {
     if (this.released) throw new WriterReleasedError();
-    Atomics.store(this.ctl, this.countAt, this.next);
-    if (Atomics.load(this.ctl, H.WAITERS) !== 0) this.wake();
+    const next = this.next;
+    const expected = this.published;
+    if (Atomics.compareExchange(this.ctl, this.countAt, expected, next) !== expected) this.fenced();
+    this.published = next;
+    if (Atomics.load(this.ctl, H.WAITERS) !== 0) wakeParked(this.ctl, this.state.pins);
   }
 
-  /** Wakes readers parked in `cursor.ready()`; paid once per parking. */
-  private wake(): void {
-    Atomics.store(this.ctl, H.WAITERS, 0);
-    Atomics.add(this.ctl, H.NOTIFY, 1);
-    Atomics.notify(this.ctl, H.NOTIFY);
+  /** The claim was taken over: stop for good, tell the takeover, publish nothing. */
+  private fenced(): never {
+    this.stop();
+    acknowledgeTakeover(this.ctl, this.lease.nonce);
+    throw new WriterReleasedError(true);
+  }
+
+  private stop(): void {
+    this.released = true;
+    this.limit = this.next; // routes the next reserve() to the slow path, which throws
+    writerFinalizer.unregister(this);
   }
 
   /**
    * Appends one record from a plain object, checked field by field, and publishes it.
+   * A record that fails its checks changes nothing: not even a full head is rolled.
    * @throws {RecordFieldError} for a missing field or a wrong type (nothing is appended).
    * @throws {FieldRangeError} for a value that does not fit (nothing is appended).
+   * @throws {WriterReleasedError} after {@link release}, or once the claim was taken over.
    */
   append(data: D): void {
-    this.reserve();
+    if (this.next === this.limit) this.rollFor(data);
+    const view = this.reserve();
     // Un-reserved while `write` checks the data, so a failed check leaves nothing to undo.
     // Kept flat (no helper, no try/catch): a deeper call chain fell out of the JIT's inlining.
     this.next--;
-    this.codec.write(this.view, data);
+    this.codec.write(view, data);
     this.next++;
     this.commit();
   }
 
+  /** The head is full (or the writer released): check `data` in private memory, then roll. */
+  private rollFor(data: D): void {
+    if (this.released) throw new WriterReleasedError();
+    this.codec.write(this.scratch, data);
+    this.roll();
+  }
+
   /**
    * Appends every record of `records` and publishes them together (and at
-   * each segment boundary). If a record fails its checks, the records before
-   * it are published, it and the rest are not, and the error is rethrown.
+   * each segment boundary). If a record fails its checks, or the iterable
+   * itself throws, the records before it are published, it and the rest are
+   * not, and the error is rethrown.
    * @returns the number of records appended.
    */
   appendBatch(records: Iterable<D>): number {
     if (this.released) throw new WriterReleasedError();
     const codec = this.codec;
     let n = 0;
-    for (const data of records) {
-      const view = this.reserve();
-      try {
-        codec.write(view, data);
-      } catch (error) {
+    try {
+      for (const data of records) {
+        if (this.next === this.limit) this.rollFor(data);
+        const view = this.reserve();
         this.next--;
-        this.commit();
-        throw error;
+        codec.write(view, data);
+        this.next++;
+        n++;
       }
-      n++;
+    } finally {
+      // Whatever stopped the loop, publish the prefix now rather than leave it for an unrelated commit.
+      if (!this.released) this.commit();
     }
-    this.commit();
     return n;
   }
 
@@ -258,9 +331,14 @@ export class Writer<V extends RecordView, D> implements Disposable {
     return this.headSeq * this.segCap + this.next;
   }
 
-  /** Whether this writer still holds the claim. */
+  /** Whether this writer was released (or fenced by a takeover). */
   get isReleased(): boolean {
     return this.released;
+  }
+
+  /** Whether this writer still holds the claim (false after a takeover, even before it notices). */
+  holdsClaim(): boolean {
+    return !this.released && holdsClaim(this.ctl, this.lease.tag, this.lease.nonce);
   }
 
   /** The log this writer appends to. */
@@ -270,16 +348,20 @@ export class Writer<V extends RecordView, D> implements Disposable {
 
   /**
    * Publishes anything reserved and gives the claim back. The history stays;
-   * the next writer continues the same sequence. Idempotent.
+   * the next writer continues the same sequence. Idempotent. After a
+   * takeover it publishes nothing and returns quietly.
    */
   release(): void {
     if (this.released) return;
-    Atomics.store(this.ctl, this.countAt, this.next);
-    this.released = true;
-    this.limit = this.next; // routes the next reserve() to the slow path, which throws
-    writerFinalizer.unregister(this);
-    releaseClaim(this.ctl, this.lease.token);
-    if (this.ctl[H.WAITERS] !== 0) this.wake();
+    const expected = this.published;
+    const published = Atomics.compareExchange(this.ctl, this.countAt, expected, this.next) === expected;
+    this.stop();
+    if (!published) {
+      acknowledgeTakeover(this.ctl, this.lease.nonce);
+      return;
+    }
+    releaseClaim(this.ctl, this.lease.tag, this.lease.nonce);
+    wakeParked(this.ctl, this.state.pins);
   }
 
   /** Same as {@link release}; enables `using writer = ...`. */
@@ -290,18 +372,17 @@ export class Writer<V extends RecordView, D> implements Disposable {
   private roll(): void {
     const st = this.state;
     const ctl = this.ctl;
-    if (!holdsClaim(ctl, this.lease.token)) {
-      // The claim was taken over (forceClaimWriter or recoverThread): stop before touching shared state.
-      this.released = true;
-      this.limit = this.next;
-      writerFinalizer.unregister(this);
-      throw new WriterReleasedError();
-    }
-    Atomics.store(ctl, this.countAt, this.segCap);
     const nextSeq = this.headSeq + 1;
     if ((nextSeq + 1) * this.segCap - 1 > Number.MAX_SAFE_INTEGER) {
       throw new SequenceOverflowError(nextSeq * this.segCap);
     }
+    // Mark the claim as mid-roll (a forced takeover waits for it), failing if the claim was taken.
+    if (!beginRoll(ctl, this.lease.tag, this.lease.nonce)) this.fenced();
+    if (Atomics.compareExchange(ctl, this.countAt, this.published, this.segCap) !== this.published) {
+      endRoll(ctl, this.lease.tag);
+      this.fenced();
+    }
+    this.published = this.segCap;
     let evicted = -1;
     if (nextSeq - this.oldest > st.retainedSegments) {
       evicted = st.physOf(this.oldest);
@@ -315,6 +396,10 @@ export class Writer<V extends RecordView, D> implements Disposable {
     writeWindow(ctl, this.oldest, nextSeq, phys);
     this.setHead(nextSeq, phys);
     this.next = 0;
+    this.published = 0;
+    // A false here means a takeover ran out of patience mid-roll; stop before doing more.
+    if (!endRoll(ctl, this.lease.tag)) this.fenced();
+    if (Atomics.load(ctl, H.WAITERS) !== 0) wakeParked(ctl, st.pins);
   }
 
   /**
@@ -336,28 +421,32 @@ export class Writer<V extends RecordView, D> implements Disposable {
       this.retiredSeq.push(evictedSeq);
     }
     if (this.free.length === 0 || ++this.rollsSinceScan >= 64) this.reclaim();
-    for (let tries = 0; this.free.length === 0 && tries < RECLAIM_RETRIES; tries++) this.reclaim();
     const phys = this.free.pop();
     if (phys === undefined) {
+      // Unreachable while the budget invariant holds (pins.ts); kept as a loud failure rather than a wrong segment.
       throw new AtomicLogError(
         "POOL_EXHAUSTED",
         `every one of the ${this.state.poolSegments} pool segments is in the window or pinned by a snapshot; ` +
-          `this means pins leaked (a reader died holding snapshots) — see "Memory bound" in the README`,
+          `this is a bug in the pin budget accounting — please report it`,
       );
     }
     return phys;
   }
 
-  /** Moves retired segments that no snapshot pins any more to the free stack. */
+  /** Moves retired segments that have left the window and that no snapshot pins any more to the free stack. */
   private reclaim(): void {
     this.rollsSinceScan = 0;
     const n = this.state.pins.collect(this.ranges);
+    const freed = freeQuarantine(this.state, this.oldest, this.ranges, n);
+    if (freed >= 0) this.free.push(freed);
     const retired = this.retired;
     const seqs = this.retiredSeq;
     let kept = 0;
     for (let i = 0; i < retired.length; i++) {
       const seq = seqs[i]!;
-      if (n > 0 && isPinned(this.ranges, n, seq)) {
+      // A segment whose sequence is still in the window (a takeover's prepared copy
+      // whose window flip never happened) is never freed before it is evicted.
+      if (seq >= this.oldest || (n > 0 && isPinned(this.ranges, n, seq))) {
         retired[kept] = retired[i]!;
         seqs[kept++] = seq;
       } else {
@@ -368,4 +457,3 @@ export class Writer<V extends RecordView, D> implements Disposable {
     seqs.length = kept;
   }
 }
-

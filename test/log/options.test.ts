@@ -8,7 +8,7 @@ import {
   SnapshotReleasedError,
   WriterReleasedError,
 } from "../../src/index.ts";
-import { MAX_POOL_BYTES, resolveOptions } from "../../src/options.ts";
+import { MAX_POOL_BYTES, TAKEOVER_SPARE, resolveOptions } from "../../src/options.ts";
 import { Large } from "../golden/fixtures/large.ts";
 import { Trade } from "../support/trade.ts";
 import { newLog, tradeFor } from "../support/log-helpers.ts";
@@ -42,33 +42,47 @@ describe("the 2^32-byte pool limit", () => {
     expect(MAX_POOL_BYTES).toBe(2 ** 32);
   });
 
+  test("the pool keeps one takeover spare beyond the window and the budget", () => {
+    // The numbers below count it: every pool is window + snapshotBudget + 1.
+    expect(TAKEOVER_SPARE).toBe(1);
+  });
+
   test("the reported geometry is exactly 2^32 bytes with the default budget; one more budget segment is refused", () => {
+    // 32768 segments fit: the window of 4097, the takeover spare, and 28670 (one less than
+    // before the spare) for the budget, which the default (8 windows) is capped to.
     const g = resolveOptions({ retainedCapacity: 2 ** 24, segmentCapacity: 4096 }, 32);
-    expect([g.retainedSegments, g.snapshotBudget, g.poolSegments]).toEqual([4096, 28671, 32768]);
+    expect([g.retainedSegments, g.snapshotBudget, g.poolSegments]).toEqual([4096, 28670, 32768]);
+    expect(g.poolSegments).toBe(g.retainedSegments + 1 + g.snapshotBudget + TAKEOVER_SPARE);
     expect(g.poolSegments * g.segmentBytes).toBe(2 ** 32);
-    expect(resolveOptions({ retainedCapacity: 2 ** 24, segmentCapacity: 4096, snapshotBudget: 28671 }, 32).poolSegments).toBe(32768);
-    const error = thrown(() => resolveOptions({ retainedCapacity: 2 ** 24, segmentCapacity: 4096, snapshotBudget: 28672 }, 32));
-    expectPoolLimitError(error, "snapshotBudget", 28672, 28671);
-    expect(thrown(() => AtomicLog.create(Trade, { retainedCapacity: 2 ** 24, segmentCapacity: 4096, snapshotBudget: 28672 }))).toBeInstanceOf(
+    expect(resolveOptions({ retainedCapacity: 2 ** 24, segmentCapacity: 4096, snapshotBudget: 28670 }, 32).poolSegments).toBe(32768);
+    const error = thrown(() => resolveOptions({ retainedCapacity: 2 ** 24, segmentCapacity: 4096, snapshotBudget: 28671 }, 32));
+    expectPoolLimitError(error, "snapshotBudget", 28671, 28670);
+    expect((error as Error).message).toContain("takeover spare");
+    expect(thrown(() => AtomicLog.create(Trade, { retainedCapacity: 2 ** 24, segmentCapacity: 4096, snapshotBudget: 28671 }))).toBeInstanceOf(
       InvalidOptionError,
     );
   });
 
   test("retainedCapacity: the largest window that fits twice is accepted, one record more is refused", () => {
-    // 32-byte records in 4096-record segments: 32768 segments fit, so a window of at most 16384.
-    const max = 16383 * 4096;
+    // 32-byte records in 4096-record segments: 32768 segments fit, one of them the takeover
+    // spare, so a window of at most floor(32767 / 2) = 16383 (16384 before the spare).
+    const max = 16382 * 4096;
     const g = resolveOptions({ retainedCapacity: max, segmentCapacity: 4096 }, 32);
-    expect([g.retainedSegments + 1, g.snapshotBudget]).toEqual([16384, 16384]);
+    expect([g.retainedSegments + 1, g.snapshotBudget, g.poolSegments]).toEqual([16383, 16384, 32768]);
     expect(g.poolSegments * g.segmentBytes).toBe(2 ** 32);
     expectPoolLimitError(thrown(() => resolveOptions({ retainedCapacity: max + 1, segmentCapacity: 4096 }, 32)), "retainedCapacity", max + 1, max);
   });
 
-  test("segmentCapacity: four segments (the smallest pool) must fit; one record more is refused, naming the option", () => {
-    // 135,548-byte records: floor(2^32 / 4 / 135548) = 7921 records per segment at most.
-    expect(Math.floor(MAX_POOL_BYTES / 4 / Large.byteLength)).toBe(7921);
-    const g = resolveOptions({ retainedCapacity: 1, segmentCapacity: 7921 }, Large.byteLength);
-    expect([g.poolSegments, g.poolSegments * g.segmentBytes]).toEqual([4, 4 * 7921 * Large.byteLength]);
-    expectPoolLimitError(thrown(() => resolveOptions({ retainedCapacity: 1, segmentCapacity: 7922 }, Large.byteLength)), "segmentCapacity", 7922, 7921);
+  test("segmentCapacity: five segments (the smallest pool) must fit; one record more is refused, naming the option", () => {
+    // The smallest pool is a window of 2, a budget of 2 and the takeover spare (four before the spare).
+    // 135,548-byte records: floor(2^32 / 5 / 135548) = 6337 records per segment at most.
+    expect(Math.floor(MAX_POOL_BYTES / 5 / Large.byteLength)).toBe(6337);
+    const g = resolveOptions({ retainedCapacity: 1, segmentCapacity: 6337 }, Large.byteLength);
+    expect([g.retainedSegments + 1, g.snapshotBudget]).toEqual([2, 2]);
+    expect([g.poolSegments, g.poolSegments * g.segmentBytes]).toEqual([5, 5 * 6337 * Large.byteLength]);
+    const error = thrown(() => resolveOptions({ retainedCapacity: 1, segmentCapacity: 6338 }, Large.byteLength));
+    expectPoolLimitError(error, "segmentCapacity", 6338, 6337);
+    expect((error as Error).message).toContain("five segments");
     // Small records stop at the 2^24 segment cap instead.
     expect(thrown(() => resolveOptions({ retainedCapacity: 1, segmentCapacity: 2 ** 24 + 1 }, 32))).toBeInstanceOf(InvalidOptionError);
   });
@@ -119,10 +133,10 @@ describe("options", () => {
     expect(() => AtomicLog.create({} as never, good)).toThrow(/codec/);
   });
 
-  test("the pool is the window plus the budget", () => {
+  test("the pool is the window plus the budget plus the takeover spare", () => {
     const log = AtomicLog.create(Trade, { ...good, snapshotBudget: 10 });
     expect(log.retainedSegments).toBe(4);
-    expect(log.poolSegments).toBe(5 + 10);
+    expect(log.poolSegments).toBe(5 + 10 + 1);
   });
 });
 

@@ -6,8 +6,8 @@
  * allocation is lazy, and they touch only the pages of the slots they use.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { AtomicLog, InvalidOptionError, Slab, type FieldKind, type RecordCodec, type RecordView } from "../../src/index.ts";
-import { MAX_POOL_BYTES } from "../../src/options.ts";
+import { AtomicLog, InvalidOptionError, Slab, WriterReleasedError, type FieldKind, type RecordCodec, type RecordView } from "../../src/index.ts";
+import { MAX_POOL_BYTES, resolveOptions } from "../../src/options.ts";
 import { MAX_SLAB_BYTES } from "../../src/slab.ts";
 import { Trade } from "../support/trade.ts";
 import { tradeFor } from "../support/log-helpers.ts";
@@ -173,15 +173,18 @@ test("the cases cover every field kind a record can use", () => {
 });
 
 /**
- * The largest pool the options accept for `recordBytes`-byte records with an even
- * number P >= 4 of segments, as few as `segmentCapacity <= 2^24` allows. With
- * retainedCapacity = segmentCapacity the window is 2 segments and the budget P - 2,
- * so (P - 2) / 2 held snapshots occupy every segment below the window and the writer
- * must reach the highest physical segment. The pool is less than P records short
- * of 2^32 bytes (exactly 2^32 for 32-byte records).
+ * The largest pool the options accept for `recordBytes`-byte records with an odd
+ * number P >= 5 of segments, as few as `segmentCapacity <= 2^24` allows. With
+ * retainedCapacity = segmentCapacity the window is 2 segments, the budget P - 3
+ * and the takeover spare 1 (TAKEOVER_SPARE in options.ts), so (P - 3) / 2 held
+ * snapshots occupy every segment below the writer's last window, and only a forced
+ * takeover (which copies the head into the spare) reaches the highest physical
+ * segment. The pool is less than P records short of 2^32 bytes. P is odd so that
+ * the budget is whole pairs of segments; an exactly-2^32 pool (which needs a power
+ * of two) is checked under "the reported geometry" below.
  */
 function largestGeometry(recordBytes: number): { segments: number; segmentCapacity: number; poolBytes: number } {
-  for (let segments = 4; ; segments += 2) {
+  for (let segments = 5; ; segments += 2) {
     const segmentCapacity = Math.floor(MAX_POOL_BYTES / (segments * recordBytes));
     if (segmentCapacity <= 2 ** 24) return { segments, segmentCapacity, poolBytes: segments * segmentCapacity * recordBytes };
   }
@@ -197,20 +200,25 @@ describe("the largest pool, for every record type", () => {
   for (const { codec, make } of cases) {
     const B = codec.byteLength;
     const { segments: P, segmentCapacity: S, poolBytes } = largestGeometry(B);
-    const options = { retainedCapacity: S, segmentCapacity: S, snapshotBudget: P - 2, preTouch: false };
+    // Budget P - 3: the window's 2 segments and the takeover spare make P.
+    const options = { retainedCapacity: S, segmentCapacity: S, snapshotBudget: P - 3, preTouch: false };
 
     test(`${codec.name} (${B} bytes): ${P} segments of ${S} records (${poolBytes} bytes) is the largest; one segment more is an InvalidOptionError`, () => {
+      expect(P % 2).toBe(1);
       expect(MAX_POOL_BYTES - poolBytes).toBeLessThan(P * B);
-      if (B === 32) expect(poolBytes).toBe(2 ** 32);
+      // 32-byte records: 9 segments of 14913080 records, 256 bytes short of 2^32 (8 segments,
+      // exactly 2^32, before the takeover spare made P odd).
+      if (B === 32) expect([P, S, poolBytes]).toEqual([9, 14913080, 2 ** 32 - 256]);
+      expect(resolveOptions(options, B).poolSegments).toBe(P);
       // Rejected while validating options, before anything is allocated.
-      const error = thrown(() => AtomicLog.create(codec, { ...options, snapshotBudget: P - 1 }));
+      const error = thrown(() => AtomicLog.create(codec, { ...options, snapshotBudget: P - 2 }));
       expect(error).toBeInstanceOf(InvalidOptionError);
       expect((error as InvalidOptionError).option).toBe("snapshotBudget");
-      expect((error as Error).message).toContain(`to ${P - 2} `);
+      expect((error as Error).message).toContain(`to ${P - 3} `);
       expect((error as Error).message).toContain(String(MAX_POOL_BYTES));
     });
 
-    bigTest(`${codec.name}: the first and last slots of the pool, and the writer through its last physical segment`, () => {
+    bigTest(`${codec.name}: the first and last slots of the pool, and the writer through its last physical segment (the takeover spare)`, () => {
       const log = AtomicLog.create(codec, options);
       const data = log.handle().store.data;
       expect(log.poolSegments).toBe(P);
@@ -228,11 +236,12 @@ describe("the largest pool, for every record type", () => {
       expect(codec.read(last)).toEqual(make(1));
 
       // The writer: each segment's first and last record are real, the middle is skipped.
-      // Held snapshots pin every pair of segments below the window, so the writer's
-      // free segments run out in order and the last head is physical segment P - 1.
+      // Held snapshots pin every pair of segments below the window (0 .. P - 4, the whole
+      // budget), so the writer's free segments run out in order, its last head is physical
+      // segment P - 2, and the only free segment left is the spare, P - 1.
       const writer = log.tryClaimWriter()!;
       const held = [];
-      for (let seg = 0; seg < P; seg++) {
+      for (let seg = 0; seg < P - 2; seg++) {
         const firstView = writer.reserve();
         if (seg === 0) expect(firstView.byteOffset).toBe(0); // the pool's first slot
         codec.write(firstView, make(seg * S));
@@ -240,12 +249,57 @@ describe("the largest pool, for every record type", () => {
         skip(writer, S - 2);
         const lastView = writer.reserve();
         expect(lastView.byteOffset).toBe(seg * S * B + (S - 1) * B); // slot S - 1 of physical segment `seg`
-        if (seg === P - 1) expect(lastView.byteOffset).toBe(lastSlot); // the pool's last slot
         codec.write(lastView, make(seg * S + S - 1));
         writer.commit();
-        if (seg % 2 === 1 && seg < P - 2) held.push(log.snapshot());
+        if (seg % 2 === 1) held.push(log.snapshot());
       }
-      expect(log.stats().snapshotBudgetUsed).toBe(P - 2);
+      expect(held.length).toBe((P - 3) / 2);
+      expect(log.stats().snapshotBudgetUsed).toBe(P - 3);
+      // The last head, physical P - 2: two published records, and a third reserved and
+      // written but never committed (the first writer is about to be fenced).
+      const head = (P - 2) * S;
+      for (let i = 0; i < 2; i++) {
+        const view = writer.reserve();
+        expect(view.byteOffset).toBe((P - 2) * S * B + i * B);
+        codec.write(view, make(head + i));
+        writer.commit();
+      }
+      const stray = writer.reserve();
+      expect(stray.byteOffset).toBe((P - 2) * S * B + 2 * B);
+      codec.write(stray, make(7));
+      expect(log.stats().nextSequence).toBe(head + 2);
+
+      // A forced takeover from this thread fences the first writer and copies the head's two
+      // published records into the spare, physical P - 1; the new writer continues right after them.
+      const taker = log.forceClaimWriter();
+      expect(writer.holdsClaim()).toBe(false);
+      expect(taker.holdsClaim()).toBe(true);
+      expect(log.stats().nextSequence).toBe(head + 2); // the copy, not the stray record
+      expect(new Uint8Array(data, (P - 1) * S * B, 2 * B)).toEqual(new Uint8Array(data, (P - 2) * S * B, 2 * B));
+      expect(taker.nextSequence).toBe(head + 2);
+      const next = taker.reserve();
+      expect(next.byteOffset).toBe((P - 1) * S * B + 2 * B); // slot 2 of physical segment P - 1
+      codec.write(next, make(head + 2));
+      taker.commit();
+      skip(taker, S - 4);
+      const lastView = taker.reserve();
+      expect(lastView.byteOffset).toBe(lastSlot); // the pool's last slot, through the writer
+      codec.write(lastView, make(head + S - 1));
+      taker.commit();
+      const end = head + S; // (P - 1) * S records appended in all
+      expect(log.stats().nextSequence).toBe(end);
+
+      // The fenced writer publishes nothing: its commit fails on the sealed head and says the
+      // claim was taken over (the stray record stays unpublished), and its release then returns
+      // quietly. Commit comes first because it is what reports `takenOver`: once released, a
+      // writer's commit throws a plain WriterReleasedError.
+      const fenced = thrown(() => writer.commit());
+      expect(fenced).toBeInstanceOf(WriterReleasedError);
+      expect((fenced as WriterReleasedError).takenOver).toBe(true);
+      writer.release();
+      expect(writer.isReleased).toBe(true);
+      expect(log.stats().nextSequence).toBe(end);
+      expect(taker.holdsClaim()).toBe(true);
 
       // Every held snapshot still reads its segments' first and last records, the
       // oldest one from the pool's first slot.
@@ -257,15 +311,27 @@ describe("the largest pool, for every record type", () => {
       expect(held[0]!.chunks()[0]!.byteOffset).toBe(0);
       for (const snap of held) snap.release();
 
+      // The window through a snapshot: segment P - 3 in place, then the head's copy in the
+      // spare, whose first records read back identically and whose end is the pool's end.
+      const window = log.snapshot();
+      expect([window.startSequence, window.length]).toEqual([(P - 3) * S, 2 * S]);
+      const [retained, copy] = window.chunks();
+      expect([retained!.byteOffset, retained!.byteEnd]).toEqual([(P - 3) * S * B, (P - 2) * S * B]);
+      expect([copy!.byteOffset, copy!.byteEnd]).toEqual([(P - 1) * S * B, poolBytes]);
+      for (const index of [0, S - 1]) expect(codec.read(retained!.at(index))).toEqual(make((P - 3) * S + index));
+      for (const index of [0, 1, 2]) expect(codec.read(window.at(S + index))).toEqual(make(head + index));
+      expect(codec.read(copy!.at(S - 1))).toEqual(make(end - 1)); // the pool's last slot, through the log
+      window.release();
+
       // Append across the end of the last physical segment: the next head reuses the
-      // segment just evicted (P - 2, now unpinned).
-      const end = P * S;
-      for (let seq = end; seq < end + 3; seq++) writer.append(make(seq));
+      // segment just evicted (P - 3, now unpinned; the old head P - 2 stays quarantined).
+      for (let seq = end; seq < end + 3; seq++) taker.append(make(seq));
       const snap = log.snapshot();
-      expect([snap.startSequence, snap.length]).toEqual([(P - 1) * S, S + 3]);
-      const [lastSegment, next] = snap.chunks();
+      expect([snap.startSequence, snap.length]).toEqual([head, S + 3]);
+      const [lastSegment, after] = snap.chunks();
       expect([lastSegment!.byteOffset, lastSegment!.byteEnd]).toEqual([(P - 1) * S * B, poolBytes]);
-      expect(next!.byteOffset).toBe((P - 2) * S * B);
+      expect(after!.byteOffset).toBe((P - 3) * S * B);
+      for (const index of [0, 1, 2]) expect(codec.read(snap.at(index))).toEqual(make(head + index));
       expect(codec.read(lastSegment!.at(S - 1))).toEqual(make(end - 1)); // the pool's last slot, through the log
       for (let i = 0; i < 3; i++) expect(codec.read(snap.at(S + i))).toEqual(make(end + i));
       snap.release();
@@ -276,7 +342,7 @@ describe("the largest pool, for every record type", () => {
       for (let v = cursor.tryNext(); v !== null; v = cursor.tryNext()) seen.push(codec.read(v));
       expect(seen).toEqual([make(end - 1), make(end), make(end + 1), make(end + 2)]);
       cursor.release();
-      writer.release();
+      taker.release();
     });
   }
 });
@@ -284,6 +350,7 @@ describe("the largest pool, for every record type", () => {
 describe("the reported geometry", () => {
   bigTest("default options with retainedCapacity 2^24 of 32-byte records in 4096-record segments: a 2^32-byte pool that keeps its records", () => {
     // Defect 15: this pool was accepted, then every record read back as NaN/0.
+    // Still exactly 2^32 with the takeover spare: 4097 (window) + 28670 (default budget, capped) + 1.
     const [writer, log] = AtomicLog.newClaimed(Trade, { retainedCapacity: 2 ** 24, segmentCapacity: 4096, preTouch: false });
     expect(log.poolSegments).toBe(32768);
     expect(log.handle().store.data.byteLength).toBe(2 ** 32);

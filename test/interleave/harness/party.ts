@@ -1,0 +1,211 @@
+/**
+ * A party of an interleaving test: a worker that runs one side of a protocol
+ * (the real library code) one shared-memory access at a time.
+ *
+ * Before anything imports the library, this file replaces the global
+ * `Atomics` with hooks. Every `Atomics` call on the log's control block
+ * first waits for this party's turn (see sync.ts), so the explorer decides
+ * the order of every pair of accesses. Accesses to other memory (record
+ * bytes, the scheduler's own block) are not scheduling points: they run as
+ * part of the step before them. `Atomics.waitAsync` parks the party until a
+ * hooked `Atomics.notify` on the same word wakes it, which is how a lost
+ * wake-up shows up as a deadlock.
+ *
+ * Static imports are hoisted, so this file imports only sync.ts (which never
+ * imports the library) and loads the scenario dynamically after hooking.
+ */
+export {};
+declare const self: Worker;
+const realAtomics = Atomics;
+(globalThis as { __realAtomics?: typeof Atomics }).__realAtomics = realAtomics;
+
+const sync_ = await import("./sync.ts");
+const { G, P, State, Op, Status, EXEC_BASE, EXEC_WORDS, EXEC_COUNT, decide, failExecution, pw } = sync_;
+type ScenarioModule = typeof import("./scenario.ts");
+
+let sync: Int32Array = new Int32Array(0);
+let me = -1;
+let control: ArrayBufferLike | null = null;
+
+/** Thrown inside a party when its execution has ended (killed, deadlocked or failed elsewhere). */
+class ExecutionAborted extends Error {
+  constructor() {
+    super("execution aborted");
+  }
+}
+
+function waitTurn(): void {
+  const go = pw(me, P.GO);
+  let spins = 0;
+  while (realAtomics.load(sync, go) === 0) {
+    if (++spins > 200) realAtomics.wait(sync, go, 0, 50);
+  }
+  realAtomics.store(sync, go, 0);
+  if (realAtomics.load(sync, G.ABORT) !== 0) throw new ExecutionAborted();
+}
+
+function recordExecuted(kind: number, index: number): void {
+  const n = realAtomics.load(sync, EXEC_COUNT);
+  if (EXEC_BASE + (n + 1) * EXEC_WORDS > EXEC_COUNT) return;
+  const at = EXEC_BASE + n * EXEC_WORDS;
+  realAtomics.store(sync, at, me);
+  realAtomics.store(sync, at + 1, kind);
+  realAtomics.store(sync, at + 2, index);
+  realAtomics.store(sync, EXEC_COUNT, n + 1);
+}
+
+/** Yields before an operation of `kind` on word `index`; returns when this party may perform it. */
+function schedule(kind: number, index: number): void {
+  if (realAtomics.load(sync, G.ABORT) !== 0) throw new ExecutionAborted();
+  realAtomics.store(sync, pw(me, P.OP_KIND), kind);
+  realAtomics.store(sync, pw(me, P.OP_INDEX), index);
+  realAtomics.store(sync, pw(me, P.STATE), State.AT_OP);
+  if (kind === Op.START) {
+    // Everyone arrives first; the explorer makes the first decision.
+    realAtomics.add(sync, G.ARRIVED, 1);
+    realAtomics.notify(sync, G.ARRIVED);
+  } else decide(sync);
+  waitTurn();
+  realAtomics.store(sync, pw(me, P.STATE), State.RUNNING);
+  recordExecuted(kind, index);
+}
+
+type Indexed = { buffer: ArrayBufferLike; BYTES_PER_ELEMENT: number };
+/** Word index (in 32-bit words) of element `i` of `a`, or -1 if `a` is not over the control block. */
+function wordOf(a: Indexed, i: number): number {
+  if (control === null || a.buffer !== control) return -1;
+  return (i * a.BYTES_PER_ELEMENT) / 4;
+}
+
+// Word the library loads as a spin-loop hint (see src/shared/control.ts `pause`).
+let pauseWord = -2;
+
+const hooked: Record<string, unknown> = Object.create(null);
+for (const key of Object.getOwnPropertyNames(realAtomics)) hooked[key] = (realAtomics as unknown as Record<string, unknown>)[key];
+const simple = (name: "store" | "add" | "sub" | "and" | "or" | "xor" | "exchange", kind: number) => {
+  const real = (realAtomics as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!;
+  hooked[name] = (a: Indexed, i: number, v: unknown) => {
+    const w = wordOf(a, i);
+    if (w >= 0) schedule(kind, w);
+    return real.call(realAtomics, a, i, v);
+  };
+};
+simple("store", Op.STORE);
+for (const name of ["add", "sub", "and", "or", "xor", "exchange"] as const) simple(name, Op.RMW);
+hooked.load = (a: Indexed, i: number) => {
+  const w = wordOf(a, i);
+  if (w >= 0) {
+    schedule(w === pauseWord ? Op.PAUSE : Op.LOAD, w);
+  }
+  return realAtomics.load(a as unknown as Int32Array, i);
+};
+hooked.compareExchange = (a: Indexed, i: number, e: unknown, r: unknown) => {
+  const w = wordOf(a, i);
+  if (w >= 0) schedule(Op.RMW, w);
+  return (realAtomics.compareExchange as (...x: unknown[]) => unknown)(a, i, e, r);
+};
+hooked.notify = (a: Indexed, i: number, count?: number) => {
+  const w = wordOf(a, i);
+  if (w < 0) return realAtomics.notify(a as unknown as Int32Array, i, count);
+  schedule(Op.NOTIFY, w);
+  const parties = realAtomics.load(sync, G.PARTIES);
+  let woken = 0;
+  for (let p = 0; p < parties && woken < (count ?? Infinity); p++) {
+    const s = realAtomics.load(sync, pw(p, P.STATE));
+    if ((s === State.BLOCKED || s === State.BLOCKED_TIMED) && realAtomics.load(sync, pw(p, P.WAIT_INDEX)) === w) {
+      realAtomics.store(sync, pw(p, P.WAIT_RESULT), 1);
+      realAtomics.store(sync, pw(p, P.STATE), State.AT_OP);
+      woken++;
+    }
+  }
+  return woken;
+};
+hooked.wait = (a: Indexed, i: number) => {
+  if (wordOf(a, i) >= 0) throw new Error("Atomics.wait on the control block is not modelled (the library only uses waitAsync)");
+  return (realAtomics.wait as (...x: unknown[]) => unknown)(a, i);
+};
+hooked.waitAsync = (a: Indexed, i: number, expected: number, timeout?: number) => {
+  const w = wordOf(a, i);
+  if (w < 0) return (realAtomics.waitAsync as (...x: unknown[]) => unknown)(a, i, expected, timeout);
+  schedule(Op.WAIT, w);
+  if (realAtomics.load(a as unknown as Int32Array, i) !== expected) return { async: false, value: "not-equal" };
+  const timed = timeout !== undefined && timeout !== Number.POSITIVE_INFINITY;
+  realAtomics.store(sync, pw(me, P.WAIT_INDEX), w);
+  realAtomics.store(sync, pw(me, P.WAIT_RESULT), 0);
+  realAtomics.store(sync, pw(me, P.OP_KIND), Op.RESUME);
+  realAtomics.store(sync, pw(me, P.OP_INDEX), -1);
+  realAtomics.store(sync, pw(me, P.STATE), timed ? State.BLOCKED_TIMED : State.BLOCKED);
+  decide(sync);
+  waitTurn();
+  realAtomics.store(sync, pw(me, P.STATE), State.RUNNING);
+  const result = realAtomics.load(sync, pw(me, P.WAIT_RESULT)) === 1 ? "ok" : "timed-out";
+  // Returned synchronously: the library handles `{ async: false }` without awaiting.
+  return { async: false, value: result };
+};
+(globalThis as { Atomics: unknown }).Atomics = hooked;
+
+/** What the explorer posts once, before the first execution. */
+interface InitMessage {
+  type: "init";
+  party: number;
+  sync: SharedArrayBuffer;
+  messages: SharedArrayBuffer;
+  control: SharedArrayBuffer;
+  pauseWord: number;
+  scenarioUrl: string;
+  shared: unknown;
+  threadIds: number[];
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Runs executions until told to stop. Between executions the party blocks in
+ * `Atomics.wait` on the generation word: starting an execution costs a few
+ * microseconds, not a message round trip.
+ */
+async function serve(init: InitMessage): Promise<void> {
+  sync = new Int32Array(init.sync);
+  me = init.party;
+  pauseWord = init.pauseWord;
+  const messages = new Uint8Array(init.messages);
+  const scenario = ((await import(init.scenarioUrl)) as { default: ScenarioModule["Scenario"]["prototype"] }).default;
+  let generation = 0;
+  for (;;) {
+    while (realAtomics.load(sync, G.GEN) === generation) realAtomics.wait(sync, G.GEN, generation, 1000);
+    generation = realAtomics.load(sync, G.GEN);
+    if (generation < 0) return;
+    control = init.control;
+    try {
+      // The first scheduling point: nobody starts before the explorer picks them.
+      schedule(Op.START, -1);
+      await scenario.parties[me]!.run({
+        party: me,
+        shared: init.shared,
+        threadIds: init.threadIds,
+        pause: () => schedule(Op.PAUSE, -1),
+        awaitEnd: (party: number) => schedule(Op.AWAIT_END, party),
+      });
+      realAtomics.store(sync, pw(me, P.STATE), State.DONE);
+      decide(sync);
+    } catch (error) {
+      if (!(error instanceof ExecutionAborted)) {
+        const message = error instanceof Error ? `${error.name}: ${error.message}\n${error.stack ?? ""}` : String(error);
+        if (failExecution(sync, Status.FAILED)) {
+          const { written } = encoder.encodeInto(message, messages);
+          realAtomics.store(sync, G.FAILED_PARTY, me);
+          realAtomics.store(sync, G.MESSAGE_LENGTH, written);
+        }
+      }
+      realAtomics.store(sync, pw(me, P.STATE), State.DONE);
+    }
+    control = null;
+    realAtomics.add(sync, G.SETTLED, 1);
+    realAtomics.notify(sync, G.SETTLED);
+  }
+}
+
+self.onmessage = (event: MessageEvent<InitMessage>) => {
+  if (event.data.type === "init") void serve(event.data);
+};
+self.postMessage({ type: "ready" });
