@@ -65,8 +65,8 @@ export const H = {
   FINGERPRINT_LO: 24,
   INITIAL_SEQ_HI: 25,
   INITIAL_SEQ_LO: 26,
-  /** Number of gated cursors; the writer's `tryReserve` checks gates only when non-zero. */
-  GATES: 28,
+  /** Unused since format 3 (gates are counted from the pin slots, exactly; see pins.ts). */
+  UNUSED_28: 28,
   /**
    * Never written. Spin loops load it between tries ({@link pause}); the
    * interleaving tests treat a load of it as "this party is waiting for another".

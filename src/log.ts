@@ -254,7 +254,7 @@ export class AtomicLog<V extends RecordView, D> {
       snapshotBudgetUsed: Atomics.load(st.ctl, H.BUDGET_USED),
       writerClaimed: this.isWriterClaimed(),
       pins: st.pins.taken(),
-      gates: Atomics.load(st.ctl, H.GATES),
+      gates: st.pins.gates(),
     };
   }
 

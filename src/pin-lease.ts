@@ -43,9 +43,6 @@ export class PinLease {
 
   /** Marks the slot as a gate on the writer's `tryReserve`. */
   gate(): void {
-    // Count first: a thread killed in between leaves a count without a gated slot,
-    // which only costs the writer a scan; the other order could hide a real gate.
-    Atomics.add(this.ctl, H.GATES, 1);
     this.pins.setGated(this.slot);
   }
 

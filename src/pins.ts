@@ -163,7 +163,9 @@ export class PinTable {
 
   /**
    * Writer side: whether a gated slot still needs segment `seq` (its pinned
-   * segment is at or before `seq`). Called only when some gate exists.
+   * segment is at or before `seq`). Called only by `tryReserve`/`tryAppend`
+   * when a roll would evict, so once per segment: a scan of the slots in use,
+   * with no shared gate counter to drift when a thread dies mid-update.
    */
   gateNeeds(seq: number): boolean {
     const ctl = this.ctl;
@@ -221,7 +223,6 @@ export class PinTable {
     const segments = Atomics.exchange(ctl, at + RESERVED, 0);
     if (segments !== 0) Atomics.sub(ctl, H.BUDGET_USED, segments);
     const gated = Atomics.exchange(ctl, at + GATED, 0) !== 0;
-    if (gated) Atomics.sub(ctl, H.GATES, 1);
     Atomics.store(ctl, at + PARKED, 0);
     Atomics.compareExchange(ctl, at + OWNER, claimed, 0);
     return { segments, gated };
@@ -241,6 +242,14 @@ export class PinTable {
       this.readRange(at, out, 2 * n);
       if (out[2 * n]! <= out[2 * n + 1]!) n++;
     }
+    return n;
+  }
+
+  /** Number of gated slots now (for stats). */
+  gates(): number {
+    const hw = Math.min(Atomics.load(this.ctl, H.PIN_HIGH_WATER), this.slots);
+    let n = 0;
+    for (let k = 0; k < hw; k++) if (Atomics.load(this.ctl, this.at(k) + GATED) !== 0) n++;
     return n;
   }
 

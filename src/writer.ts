@@ -211,7 +211,6 @@ export class Writer<V extends RecordView, D> implements Disposable {
 
   /** True if rolling now would evict a segment that a gated cursor still needs. */
   private lapsGate(): boolean {
-    if (Atomics.load(this.ctl, H.GATES) === 0) return false;
     if (this.headSeq + 1 - this.oldest <= this.state.retainedSegments) return false;
     return this.state.pins.gateNeeds(this.oldest);
   }

@@ -71,6 +71,8 @@ export interface ExploreOptions {
   readonly maxExecutions?: number;
   /** Per-execution time limit before it counts as a hang. */
   readonly executionTimeoutMs?: number;
+  /** Run every execution twice and fail if the two differ (a check of the harness and the scenario). */
+  readonly verifyDeterminism?: boolean;
 }
 
 interface StepInfo {
@@ -194,11 +196,11 @@ function runExecution(
   const spec = scenario.spec;
   const n = spec.parties.length;
   const sync = crew.sync;
-  const t0 = performance.now();
   crew.restore();
   const generation = Atomics.load(sync, G.GEN);
-  sync.fill(0);
-  sync[G.GEN] = generation;
+  // Everything but GEN: parties wait on it, and a moment's 0 there once started stray executions.
+  sync.fill(0, 0, G.GEN);
+  sync.fill(0, G.GEN + 1);
   sync[G.PARTIES] = n;
   let killable = 0;
   for (const k of spec.killable ?? []) killable |= 1 << k;
@@ -206,13 +208,12 @@ function runExecution(
   sync[G.PREV] = -1;
   for (let i = 0; i < prefix.length; i++) sync[PREFIX_BASE + i] = prefix[i]!;
   sync[G.PREFIX_LEN] = prefix.length;
-  PROF.setup += performance.now() - t0;
   Atomics.store(sync, G.GEN, generation + 1);
   Atomics.notify(sync, G.GEN);
   const deadline = performance.now() + timeoutMs;
-  if (!waitFor(sync, G.ARRIVED, (v) => v >= n, deadline)) throw new Error(`${spec.name}: parties did not start`);
-  const t1 = performance.now();
-  PROF.start += t1 - t0;
+  if (!waitFor(sync, G.ARRIVED, (v) => v >= n, deadline)) {
+    throw new Error(`${spec.name}: parties did not start (${partyStates(crew)}; arrived ${sync[G.ARRIVED]})`);
+  }
   decide(sync);
   let hang = false;
   if (!waitFor(sync, G.ENDED, (v) => v !== 0, deadline)) {
@@ -227,7 +228,6 @@ function runExecution(
   if (!waitFor(sync, G.SETTLED, (v) => v >= n, deadline + timeoutMs)) {
     throw new Error(`${spec.name}: a party never finished unwinding (an await that the scheduler does not control?)`);
   }
-  PROF.run += performance.now() - t1;
 
   const stepCount = Atomics.load(sync, G.STEP);
   const steps: StepInfo[] = [];
@@ -271,9 +271,6 @@ function runExecution(
   }
   return result;
 }
-
-/** Time spent per phase, for tuning the harness. */
-export const PROF = { setup: 0, start: 0, run: 0 };
 
 /** The word the library loads as a spin-loop hint (`pause()` in src/control.ts). */
 const PAUSE_WORD = H.PAUSE;
@@ -339,6 +336,15 @@ export async function explore(scenarioUrl: string, options: ExploreOptions = {})
     const run = async (prefix: number[]) => {
       executions++;
       const r = runExecution(scenario, crew, prefix, footprints, timeoutMs);
+      if (options.verifyDeterminism) {
+        const schedule = r.steps.map((s) => s.choice);
+        const again = runExecution(scenario, crew, schedule, footprints, timeoutMs);
+        const same = again.status === r.status && again.steps.map((s) => s.choice).join() === schedule.join();
+        if (!same) {
+          const message = `the same schedule ran differently: ${describe(scenario, again.steps.map((s) => s.choice))}`;
+          return { ...r, status: Status.DIVERGED, failureMessage: message };
+        }
+      }
       maxSteps = Math.max(maxSteps, r.steps.length);
       return r;
     };
@@ -423,6 +429,13 @@ export async function explore(scenarioUrl: string, options: ExploreOptions = {})
   }
 }
 
+function sync_enabled(crew: Crew): string {
+  const n = Atomics.load(crew.sync, G.PARTIES);
+  const out: string[] = [];
+  for (let p = 0; p < n; p++) out.push(`${p}:state ${crew.sync[pw(p, P.STATE)]} op ${crew.sync[pw(p, P.OP_KIND)]}@${crew.sync[pw(p, P.OP_INDEX)]}`);
+  return out.join(", ");
+}
+
 /** Runs one schedule (from a {@link Failure}) again and returns how it ended. */
 export async function replay(scenarioUrl: string, schedule: readonly number[]): Promise<Failure | undefined> {
   const scenario = ((await import(scenarioUrl)) as { default: Scenario }).default;
@@ -431,6 +444,10 @@ export async function replay(scenarioUrl: string, schedule: readonly number[]): 
   const footprints: Footprint[] = Array.from({ length: n }, () => ({ reads: new Set(), writes: new Set() }));
   try {
     const r = runExecution(scenario, crew, [...schedule], footprints, 10_000);
+    if (r.status === Status.DIVERGED) {
+      const at = r.steps.length;
+      r.failureMessage = `diverged at step ${at}: wanted ${schedule[at]}, runnable mask ${crew.sync[G.DIVERGED_MASK]} (${partyStates(crew)}); so far ${describe(scenario, r.steps.map((s) => s.choice))}`;
+    }
     if (r.status === Status.FINISHED && r.checkError === undefined) return undefined;
     return {
       status: r.hang ? "hang" : r.status === Status.FINISHED ? "check" : STATUS_NAMES[r.status] ?? "failed",

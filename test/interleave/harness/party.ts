@@ -42,6 +42,9 @@ function waitTurn(): void {
   }
   realAtomics.store(sync, go, 0);
   if (realAtomics.load(sync, G.ABORT) !== 0) throw new ExecutionAborted();
+  // The harness's own invariant: one party runs at a time.
+  const runner = realAtomics.exchange(sync, G.RUNNER, me + 1);
+  if (runner !== 0) throw new Error(`harness bug: party ${me} took the turn while party ${runner - 1} held it`);
 }
 
 function recordExecuted(kind: number, index: number): void {
@@ -60,6 +63,7 @@ function schedule(kind: number, index: number): void {
   realAtomics.store(sync, pw(me, P.OP_KIND), kind);
   realAtomics.store(sync, pw(me, P.OP_INDEX), index);
   realAtomics.store(sync, pw(me, P.STATE), State.AT_OP);
+  if (kind !== Op.START) realAtomics.store(sync, G.RUNNER, 0);
   if (kind === Op.START) {
     // Everyone arrives first; the explorer makes the first decision.
     realAtomics.add(sync, G.ARRIVED, 1);
@@ -135,6 +139,7 @@ hooked.waitAsync = (a: Indexed, i: number, expected: number, timeout?: number) =
   realAtomics.store(sync, pw(me, P.OP_KIND), Op.RESUME);
   realAtomics.store(sync, pw(me, P.OP_INDEX), -1);
   realAtomics.store(sync, pw(me, P.STATE), timed ? State.BLOCKED_TIMED : State.BLOCKED);
+  realAtomics.store(sync, G.RUNNER, 0);
   decide(sync);
   waitTurn();
   realAtomics.store(sync, pw(me, P.STATE), State.RUNNING);
@@ -143,6 +148,17 @@ hooked.waitAsync = (a: Indexed, i: number, expected: number, timeout?: number) =
   return { async: false, value: result };
 };
 (globalThis as { Atomics: unknown }).Atomics = hooked;
+
+// Executions reuse the log's memory (restored between them), so an object dropped in
+// one execution must not be released by its finalizer in a later one, at a step no
+// schedule controls. Releasing through GC is only `release()` at a random time, and
+// the scenarios call release() explicitly.
+(globalThis as { FinalizationRegistry: unknown }).FinalizationRegistry = class {
+  register(): void {}
+  unregister(): boolean {
+    return false;
+  }
+};
 
 /** What the explorer posts once, before the first execution. */
 interface InitMessage {
@@ -173,8 +189,10 @@ async function serve(init: InitMessage): Promise<void> {
   let generation = 0;
   for (;;) {
     while (realAtomics.load(sync, G.GEN) === generation) realAtomics.wait(sync, G.GEN, generation, 1000);
+    const was = generation;
     generation = realAtomics.load(sync, G.GEN);
     if (generation < 0) return;
+    if (generation !== was + 1) throw new Error(`harness bug: party ${me} went from execution ${was} to ${generation}`);
     control = init.control;
     try {
       // The first scheduling point: nobody starts before the explorer picks them.
@@ -187,6 +205,7 @@ async function serve(init: InitMessage): Promise<void> {
         awaitEnd: (party: number) => schedule(Op.AWAIT_END, party),
       });
       realAtomics.store(sync, pw(me, P.STATE), State.DONE);
+      realAtomics.store(sync, G.RUNNER, 0);
       decide(sync);
     } catch (error) {
       if (!(error instanceof ExecutionAborted)) {
@@ -200,6 +219,7 @@ async function serve(init: InitMessage): Promise<void> {
       realAtomics.store(sync, pw(me, P.STATE), State.DONE);
     }
     control = null;
+    realAtomics.store(sync, pw(me, P.SETTLED_GEN), generation);
     realAtomics.add(sync, G.SETTLED, 1);
     realAtomics.notify(sync, G.SETTLED);
   }

@@ -43,6 +43,12 @@ export const G = {
   MESSAGE_LENGTH: 11,
   /** Party that failed first. */
   FAILED_PARTY: 12,
+  /** Runnable parties at the step where a replay diverged. */
+  DIVERGED_MASK: 13,
+  /** Each party's state (4 bits each) when the execution ended. */
+  END_STATES: 14,
+  /** Party + 1 that holds the turn (0 between turns), to catch two parties running at once. */
+  RUNNER: 15,
 } as const;
 
 /** Bytes for the first failure's message (a separate SharedArrayBuffer). */
@@ -65,6 +71,8 @@ export const P = {
   WAIT_INDEX: 4,
   /** 1 when the party's wait ends by a notify, 2 by a timeout. */
   WAIT_RESULT: 5,
+  /** Diagnostics: the last execution (generation) this party settled. */
+  SETTLED_GEN: 6,
 } as const;
 
 /** Party states. */
@@ -137,7 +145,13 @@ function enabledMask(sync: Int32Array, parties: number): number {
 }
 
 function endExecution(sync: Int32Array, status: number): void {
-  RealAtomics.compareExchange(sync, G.STATUS, Status.RUNNING, status);
+  if (RealAtomics.compareExchange(sync, G.STATUS, Status.RUNNING, status) === Status.RUNNING) {
+    // Kept for diagnostics: the parties' states when the execution ended.
+    const parties = RealAtomics.load(sync, G.PARTIES);
+    let states = 0;
+    for (let p = 0; p < parties; p++) states |= (RealAtomics.load(sync, pw(p, P.STATE)) & 15) << (4 * p);
+    RealAtomics.store(sync, G.END_STATES, states);
+  }
   RealAtomics.store(sync, G.ABORT, 1);
   const parties = RealAtomics.load(sync, G.PARTIES);
   for (let p = 0; p < parties; p++) {
@@ -186,6 +200,7 @@ export function decide(sync: Int32Array): void {
       choice = RealAtomics.load(sync, PREFIX_BASE + step);
       const ok = choice >= KILL ? (killable & (1 << (choice - KILL))) !== 0 : (enabled & (1 << choice)) !== 0;
       if (!ok) {
+        RealAtomics.store(sync, G.DIVERGED_MASK, enabled);
         endExecution(sync, Status.DIVERGED);
         return;
       }

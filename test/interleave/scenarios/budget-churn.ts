@@ -1,6 +1,8 @@
 /**
  * Pin release and budget: two readers take and release snapshots while the
- * writer rolls a log whose budget is exactly one window.
+ * writer rolls a log whose budget is exactly one window. The pauses only mark
+ * where a party waits for the others; every interleaving of the accesses
+ * around them is still tried.
  *
  * Invariants: the writer always finds a free segment (it once ran dry when a
  * release returned its budget before unpinning, and another reader took that
@@ -12,21 +14,24 @@ import { SnapshotBudgetError } from "../../../src/index.ts";
 import { ensure, scenario, type Party } from "../harness/scenario.ts";
 import { attach, expectRecord, recordFor, smallLog } from "./common.ts";
 
-const RECORDS = 5;
+const RECORDS = 9;
 
-function reader(name: string, rounds: number): Party {
+/** Takes a snapshot and checks it; with `hold`, lets the others run (a pause) and checks it again before releasing it. */
+function reader(name: string, hold: boolean): Party {
   return {
     name,
-    run({ shared }) {
+    run({ shared, pause }) {
       const log = attach(shared);
-      for (let r = 0; r < rounds; r++) {
-        try {
-          const snap = log.snapshot();
-          snap.forEach((view, seq) => expectRecord(view, seq, name));
-          snap.release();
-        } catch (error) {
-          ensure(error instanceof SnapshotBudgetError, `${name}: ${String(error)}`);
+      try {
+        const snap = log.snapshot();
+        snap.forEach((view, seq) => expectRecord(view, seq, name));
+        if (hold) {
+          pause();
+          snap.forEach((view, seq) => expectRecord(view, seq, `${name}, later`));
         }
+        snap.release();
+      } catch (error) {
+        ensure(error instanceof SnapshotBudgetError, `${name}: ${String(error)}`);
       }
     },
   };
@@ -45,14 +50,17 @@ export default scenario({
   parties: [
     {
       name: "writer",
-      run({ shared }) {
+      run({ shared, pause }) {
         const writer = attach(shared).tryClaimWriter()!;
-        for (let s = 2; s < RECORDS; s++) writer.append(recordFor(s));
+        // Far enough to evict what a snapshot taken first pins; then let the readers move.
+        for (let s = 2; s < 5; s++) writer.append(recordFor(s));
+        pause();
+        for (let s = 5; s < RECORDS; s++) writer.append(recordFor(s));
         writer.release();
       },
     },
-    reader("reader A", 2),
-    reader("reader B", 1),
+    reader("reader A", true),
+    reader("reader B", false),
   ],
   check({ setup }) {
     const stats = setup.log.stats();
