@@ -64,9 +64,12 @@ export class Dispatcher<V extends RecordView, D> implements Disposable {
     this.cursor = log.cursor({ from: options.from ?? "latest", gated: consumers.some((c) => c.gated === true) });
     const list = this.consumers;
     const counters = this.counters;
+    const cursor = this.cursor;
     // Built once, so polling allocates nothing per record or per call.
     this.deliver = (view, sequence) => {
       for (let i = 0; i < list.length; i++) {
+        // A consumer released the dispatcher: the record is no longer pinned, so nobody else sees it.
+        if (cursor.isReleased) return;
         const stats = counters[i]!;
         try {
           list[i]!.handle(view, sequence);

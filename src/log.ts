@@ -106,7 +106,7 @@ export class AtomicLog<V extends RecordView, D> {
     return this.state.retainedSegments;
   }
 
-  /** Total segments allocated: the window (`retainedSegments + 1`) plus the snapshot budget. */
+  /** Total segments allocated: the window (`retainedSegments + 1`), the snapshot budget, and one takeover spare. */
   get poolSegments(): number {
     return this.state.poolSegments;
   }

@@ -111,7 +111,7 @@ export function resolveOptions(options: LogOptions, recordBytes: number): LogGeo
     options.retainedCapacity,
     (maxWindow - 1) * segmentCapacity,
     ` for segments of ${segmentBytes} bytes (the window, R + 1 segments, must fit twice — ` +
-      `once for itself, once for a one-window snapshot budget — in ${POOL_LIMIT}, i.e. at most ${maxWindow} segments)`,
+      `once for itself, once for a one-window snapshot budget — beside the takeover spare in ${POOL_LIMIT}, i.e. at most ${maxWindow} segments)`,
   );
   const retainedSegments = Math.ceil(retainedCapacity / segmentCapacity);
   const window = retainedSegments + 1;

@@ -68,6 +68,8 @@ export class Writer<V extends RecordView, D> implements Disposable {
   private rollsSinceScan = 0;
   private readonly span: RecordSpan<V>;
   private released = false;
+  /** Whether the claim was taken over (rather than released): reported by every later call. */
+  private takenOver = false;
   private next = 0;
   /** The count this writer last published in the head (what its compare-and-swap expects). */
   private published = 0;
@@ -169,7 +171,7 @@ export class Writer<V extends RecordView, D> implements Disposable {
   }
 
   private reserveSlow(): V {
-    if (this.released) throw new WriterReleasedError();
+    if (this.released) throw new WriterReleasedError(this.takenOver);
     this.roll();
     return this.reserve();
   }
@@ -191,7 +193,7 @@ export class Writer<V extends RecordView, D> implements Disposable {
    */
   tryAppend(data: D): boolean {
     if (this.next === this.limit) {
-      if (this.released) throw new WriterReleasedError();
+      if (this.released) throw new WriterReleasedError(this.takenOver);
       this.codec.write(this.scratch, data);
       if (this.lapsGate()) return false;
       this.roll();
@@ -235,7 +237,7 @@ export class Writer<V extends RecordView, D> implements Disposable {
    */
   reserveMany(count: number): RecordSpan<V> {
     if (!Number.isInteger(count) || count < 1) throw new InvalidOptionError("count", count, "a positive integer");
-    if (this.released) throw new WriterReleasedError();
+    if (this.released) throw new WriterReleasedError(this.takenOver);
     if (this.next === this.segCap) this.roll();
     const first = this.next;
     const n = Math.min(count, this.segCap - first);
@@ -252,7 +254,7 @@ export class Writer<V extends RecordView, D> implements Disposable {
    * @throws {WriterReleasedError} after {@link release}, or if the claim was taken over (then nothing is published).
    */
   commit(): void {
-    if (this.released) throw new WriterReleasedError();
+    if (this.released) throw new WriterReleasedError(this.takenOver);
     const next = this.next;
     const expected = this.published;
     if (Atomics.compareExchange(this.ctl, this.countAt, expected, next) !== expected) this.fenced();
@@ -263,6 +265,7 @@ export class Writer<V extends RecordView, D> implements Disposable {
   /** The claim was taken over: stop for good, tell the takeover, publish nothing. */
   private fenced(): never {
     this.stop();
+    this.takenOver = true;
     acknowledgeTakeover(this.ctl, this.lease.nonce);
     throw new WriterReleasedError(true);
   }
@@ -293,7 +296,7 @@ export class Writer<V extends RecordView, D> implements Disposable {
 
   /** The head is full (or the writer released): check `data` in private memory, then roll. */
   private rollFor(data: D): void {
-    if (this.released) throw new WriterReleasedError();
+    if (this.released) throw new WriterReleasedError(this.takenOver);
     this.codec.write(this.scratch, data);
     this.roll();
   }
@@ -306,7 +309,7 @@ export class Writer<V extends RecordView, D> implements Disposable {
    * @returns the number of records appended.
    */
   appendBatch(records: Iterable<D>): number {
-    if (this.released) throw new WriterReleasedError();
+    if (this.released) throw new WriterReleasedError(this.takenOver);
     const codec = this.codec;
     let n = 0;
     try {
@@ -335,6 +338,11 @@ export class Writer<V extends RecordView, D> implements Disposable {
     return this.released;
   }
 
+  /** Whether another writer took this one's claim (`forceClaimWriter`/`recoverThread`); then nothing reserved since its last successful commit was published. */
+  get wasTakenOver(): boolean {
+    return this.takenOver;
+  }
+
   /** Whether this writer still holds the claim (false after a takeover, even before it notices). */
   holdsClaim(): boolean {
     return !this.released && holdsClaim(this.ctl, this.lease.tag, this.lease.nonce);
@@ -356,6 +364,7 @@ export class Writer<V extends RecordView, D> implements Disposable {
     const published = Atomics.compareExchange(this.ctl, this.countAt, expected, this.next) === expected;
     this.stop();
     if (!published) {
+      this.takenOver = true;
       acknowledgeTakeover(this.ctl, this.lease.nonce);
       return;
     }

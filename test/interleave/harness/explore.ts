@@ -429,7 +429,8 @@ export async function explore(scenarioUrl: string, options: ExploreOptions = {})
   }
 }
 
-function sync_enabled(crew: Crew): string {
+/** Each party's state and pending operation, for diagnostics. */
+function partyStates(crew: Crew): string {
   const n = Atomics.load(crew.sync, G.PARTIES);
   const out: string[] = [];
   for (let p = 0; p < n; p++) out.push(`${p}:state ${crew.sync[pw(p, P.STATE)]} op ${crew.sync[pw(p, P.OP_KIND)]}@${crew.sync[pw(p, P.OP_INDEX)]}`);
