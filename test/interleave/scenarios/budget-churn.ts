@@ -39,14 +39,7 @@ function reader(name: string, hold: boolean): Party {
 
 export default scenario({
   name: "snapshot churn against the budget",
-  setup: () => {
-    const setup = smallLog({ snapshotBudget: 2 });
-    const writer = setup.log.tryClaimWriter()!;
-    writer.append(recordFor(0));
-    writer.append(recordFor(1));
-    writer.release();
-    return setup;
-  },
+  setup: () => smallLog({ snapshotBudget: 2 }, 2),
   parties: [
     {
       name: "writer",

@@ -9,9 +9,20 @@ import { ensure } from "../harness/scenario.ts";
 
 export type TradeLog = AtomicLog<TradeView, TradeData>;
 
-/** A log in the main thread, and what the parties need to attach to it. */
-export function smallLog(options: Partial<LogOptions> = {}): { log: TradeLog; shared: { handle: ReturnType<TradeLog["handle"]> }; control: SharedArrayBuffer } {
+/**
+ * A log in the main thread, and what the parties need to attach to it. With
+ * `prefill`, sequences 0 .. prefill - 1 are appended (and the writer released) first.
+ */
+export function smallLog(
+  options: Partial<LogOptions> = {},
+  prefill = 0,
+): { log: TradeLog; shared: { handle: ReturnType<TradeLog["handle"]> }; control: SharedArrayBuffer } {
   const log = AtomicLog.create(Trade, { retainedCapacity: 2, segmentCapacity: 2, snapshotBudget: 4, maxSnapshots: 4, preTouch: false, ...options });
+  if (prefill > 0) {
+    const writer = log.tryClaimWriter()!;
+    for (let s = 0; s < prefill; s++) writer.append(recordFor(s));
+    writer.release();
+  }
   const handle = log.handle();
   return { log, shared: { handle }, control: handle.control };
 }

@@ -25,13 +25,7 @@ const SLOTS = 3;
 export function killedReader(name: string, reader: Party["run"]) {
   return scenario({
     name,
-    setup: () => {
-      const setup = smallLog({ snapshotBudget: 6, maxSnapshots: SLOTS });
-      const writer = setup.log.tryClaimWriter()!;
-      for (let s = 0; s < 4; s++) writer.append(recordFor(s));
-      writer.release();
-      return setup;
-    },
+    setup: () => smallLog({ snapshotBudget: 6, maxSnapshots: SLOTS }, 4),
     killable: [READER],
     preemptions: 1,
     parties: [

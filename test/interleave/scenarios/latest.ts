@@ -13,14 +13,8 @@ const RECORDS = 6;
 
 export default scenario({
   name: "next sequence while the writer recycles",
-  setup: () => {
-    // One record already in the head, so the reader's first read is not at a segment boundary.
-    const setup = smallLog();
-    const writer = setup.log.tryClaimWriter()!;
-    writer.append(recordFor(0));
-    writer.release();
-    return setup;
-  },
+  // One record already in the head, so the reader's first read is not at a segment boundary.
+  setup: () => smallLog({}, 1),
   preemptions: 2,
   parties: [
     {

@@ -14,14 +14,7 @@ const RECORDS = 5;
 
 export default scenario({
   name: "a cursor released from its own handler",
-  setup: () => {
-    const setup = smallLog();
-    const writer = setup.log.tryClaimWriter()!;
-    writer.append(recordFor(0));
-    writer.append(recordFor(1));
-    writer.release();
-    return setup;
-  },
+  setup: () => smallLog({}, 2),
   parties: [
     {
       name: "writer",
