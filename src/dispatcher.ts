@@ -94,11 +94,12 @@ export class Dispatcher<V extends RecordView, D> implements Disposable {
   }
 
   /**
-   * Polls until `signal` aborts, parking on `cursor.ready()` when idle.
+   * Polls until `signal` aborts or the dispatcher is released, parking on `cursor.ready()` when idle.
    * @param batch - records per poll before yielding to the event loop.
    */
   async run(signal: AbortSignal, batch = 65536): Promise<void> {
-    while (!signal.aborted) {
+    // Ends when aborted, or when the dispatcher is released (by a consumer, say).
+    while (!signal.aborted && !this.cursor.isReleased) {
       if (this.poll(batch) === 0) await this.cursor.ready(50);
       else await Promise.resolve();
     }

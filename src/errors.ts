@@ -123,7 +123,7 @@ export class WriterTakeoverPendingError extends AtomicLogError {
 /** A released snapshot (or cursor) was used. */
 export class SnapshotReleasedError extends AtomicLogError {
   constructor(what = "snapshot") {
-    super("SNAPSHOT_RELEASED", `this ${what} was released; take a new one with log.snapshot()`);
+    super("SNAPSHOT_RELEASED", `this ${what} was released; take a new one with log.${what === "cursor" ? "cursor" : "snapshot"}()`);
   }
 }
 

@@ -24,6 +24,8 @@ import { SegmentChunk } from "./chunk.ts";
 import { WindowState, readOldest, readWindow } from "./window.ts";
 
 const snapshotFinalizer = new FinalizationRegistry<PinLease>((lease) => lease.release());
+/** Captures retried because the writer evicted mid-capture, before keeping a shorter, still consistent window. */
+const MAX_RECAPTURES = 16;
 const scratch = new WindowState();
 
 /** A stable view of the log's window; iterate it, index it, or walk it per segment. */
@@ -55,7 +57,7 @@ export class Snapshot<V extends RecordView, D> implements Iterable<V>, Disposabl
     this.flyweight._owner = this;
     this.lease = PinLease.acquire(state.ctl, state.pins);
     try {
-      this.capture();
+      this.capture(true);
     } catch (error) {
       this.lease.release();
       state.returnMapArray(this.segs);
@@ -69,7 +71,12 @@ export class Snapshot<V extends RecordView, D> implements Iterable<V>, Disposabl
     return log.snapshot();
   }
 
-  private capture(): void {
+  /**
+   * Copies and pins the current window. `fresh` for a new snapshot (which the
+   * constructor releases if this throws); otherwise a refresh, which must
+   * leave the snapshot as it was if it fails before changing anything.
+   */
+  private capture(fresh: boolean): void {
     const st = this.state;
     const ctl = st.ctl;
     const lease = this.lease;
@@ -79,8 +86,8 @@ export class Snapshot<V extends RecordView, D> implements Iterable<V>, Disposabl
       let oldest = win.oldest;
       let n = head - oldest + 1;
       if (n > lease.reserved && !lease.tryGrow(n - lease.reserved, st.budget)) {
-        // First attempt: nothing has changed yet, so fail and leave the snapshot as it was.
-        if (attempt === 0) throw new SnapshotBudgetError(n, lease.available(st.budget) + lease.reserved, st.budget);
+        // First attempt (or a new snapshot): nothing to keep, so fail; a refresh is left as it was.
+        if (attempt === 0 || fresh) throw new SnapshotBudgetError(n, lease.available(st.budget) + lease.reserved, st.budget);
         // A retry already moved the pin, so there is no old state to return to: keep the
         // newest segments the reservation covers (still a consistent, recent window).
         oldest = head - lease.reserved + 1;
@@ -94,7 +101,12 @@ export class Snapshot<V extends RecordView, D> implements Iterable<V>, Disposabl
       if (nowOldest > head) continue; // we were slower than a whole window of rolls; start again
       let skip = 0;
       if (nowOldest > oldest) {
-        // Segments before nowOldest may already be recycled; the rest are pinned and mapped correctly.
+        // The writer evicted while we copied: what is pinned is only part of a window. Take it
+        // again, so a snapshot is a whole window as it was at one moment (found by the churn
+        // stress test: snapshots shorter than the retention). Under a writer that rolls faster
+        // than a capture completes, give up after a few tries and keep the part that is safe:
+        // segments before nowOldest may already be recycled; the rest are pinned and mapped.
+        if (attempt < MAX_RECAPTURES) continue;
         skip = nowOldest - oldest;
         this.segs.copyWithin(0, skip, n);
         st.pins.setRange(lease.slot, nowOldest, head);
@@ -122,7 +134,7 @@ export class Snapshot<V extends RecordView, D> implements Iterable<V>, Disposabl
       this.lastCount = Atomics.load(this.state.ctl, this.lastCountAt) & COUNT_MASK;
       return this;
     }
-    this.capture();
+    this.capture(false);
     return this;
   }
 
