@@ -57,9 +57,18 @@ export function perRound(a: number[], b: number[]): number[] {
   return out;
 }
 
-/** mitata's median time per call of `fn`, in nanoseconds. */
-export async function p50(fn: () => unknown): Promise<number> {
-  const stats = await measure(fn, { min_cpu_time: 150e6 });
+/**
+ * mitata's median time per call of `fn`, in nanoseconds, over at least 150 ms.
+ *
+ * mitata switches to batches (each sample the mean of 4096 calls, at least 12
+ * samples) when a warm-up call takes under 65 µs. A bulk case (tens of µs and
+ * more per call) would then be measured per call in one round and in batches
+ * in the next, once the JIT has sped it up, and take seconds instead of 150 ms.
+ * Pass `batch: false` for bulk cases to always time single calls; leave the
+ * default for operations of a few ns to µs, which need batches.
+ */
+export async function p50(fn: () => unknown, opts: { batch?: boolean } = {}): Promise<number> {
+  const stats = await measure(fn, { min_cpu_time: 150e6, ...(opts.batch === false ? { batch_threshold: -1 } : {}) });
   return stats.p50;
 }
 
