@@ -401,7 +401,7 @@ try {
   rustAnchor(); // build (or find out why not) before the first round
   const started = performance.now();
   for (let r = 0; r < rounds; r++) {
-    type Case = [string, () => Promise<void> | void];
+    type Case = [string, () => unknown];
     const writeCases: Case[] = [
       ...children.map((c): Case => [
         c.name,
