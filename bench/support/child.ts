@@ -11,7 +11,7 @@
 /** Parent side: one child process and its stdout, split into lines. */
 export class RoundChild {
   private readonly proc: Bun.Subprocess<"pipe", "pipe", "inherit">;
-  private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+  private readonly reader: { read(): Promise<{ done: boolean; value?: Uint8Array }> };
   private readonly decoder = new TextDecoder();
   private buffered = "";
 
