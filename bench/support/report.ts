@@ -169,5 +169,6 @@ export function range(s: Stats, digits = 1): string {
 
 /** Formats a duration in nanoseconds. */
 export function duration(ns: number): string {
+  if (!Number.isFinite(ns)) return "n/a";
   return ns < 1000 ? `${ns.toFixed(1)} ns` : ns < 1e6 ? `${(ns / 1e3).toFixed(2)} µs` : `${(ns / 1e6).toFixed(2)} ms`;
 }
