@@ -109,6 +109,7 @@ const header = [
   `- machine: ${nproc} vCPUs (nproc), ${cpuModel()}; ${text(["uname", "-sr"]) || process.platform}`,
   `- Bun ${Bun.version}`,
   `- ${anchorDescription()}`,
+  `- ${anchorDescription("plain")}`,
   `- git: ${text(["git", "-C", dir, "rev-parse", "--short", "HEAD"]) || "n/a"}${text(["git", "-C", dir, "status", "--porcelain", "--", "src", "bench"]) ? " (with uncommitted changes)" : ""}`,
   `- duration: ${wall.toFixed(0)} s (${timings.join(", ")})`,
   `- load average before / after: ${load0} / ${load1}`,

@@ -147,7 +147,7 @@ export function printTable(title: string, rows: Row[]): string {
   const fmt = (cols: string[]) => cols.map((c, i) => c.padEnd(widths[i]!)).join("  ");
   console.log(fmt(header));
   for (const l of lines) console.log(fmt(l));
-  const md = [`| ${header.slice(0, 5).join(" | ")} | result |`, `|${header.map(() => "---").join("|")}|`];
+  const md = [`**${title}**`, ``, `| ${header.slice(0, 5).join(" | ")} | result |`, `|${header.map(() => "---").join("|")}|`];
   for (const l of lines) md.push(`| ${l.map((c) => c.replace(/\|/g, "\\|")).join(" | ")} |`);
   return md.join("\n");
 }

@@ -39,13 +39,23 @@ const repoRoot = resolve(import.meta.dir, "../..");
 /** Where the anchor lives: `RUST_ANCHOR_DIR`, else `<repo>/../shared/anchors/rust-atomic-log`. */
 export const ANCHOR_DIR = resolve(process.env.RUST_ANCHOR_DIR ?? join(repoRoot, "../shared/anchors/rust-atomic-log"));
 
+/**
+ * Which build: "script" is build.sh's own (the anchor's Cargo.toml release
+ * profile: opt-level 3, thin LTO, one codegen unit); "plain" is the same
+ * crate built with cargo's default release profile (no LTO, 16 codegen units),
+ * which measured faster for one-at-a-time appends (the anchor README: 170–179
+ * against 129.5 M/s). Both are built by build.sh, "plain" with
+ * CARGO_PROFILE_RELEASE_* overrides and its own target directory.
+ */
+export type AnchorBuild = "script" | "plain";
+
 /** The anchor binary, or why there is none. */
 export type Anchor = { ok: true; bin: string; build: string } | { ok: false; reason: string };
 
 /** Figures of one run: every `key=value` of its `RESULT` line (first occurrence of a key wins). */
 export type RustRun = { ok: true; values: Record<string, number | string>; line: string; output: string } | { ok: false; reason: string };
 
-let anchor: Anchor | undefined;
+const anchors: Partial<Record<AnchorBuild, Anchor>> = {};
 
 function inside(dir: string, path: string): boolean {
   const rel = relative(dir, path);
@@ -53,8 +63,9 @@ function inside(dir: string, path: string): boolean {
 }
 
 /** Target directory for cargo: `CARGO_TARGET_DIR` if it is outside the repository and the anchor, else the temp dir. */
-function targetDir(): string {
-  const fallback = join(tmpdir(), "rust-atomic-log-target");
+function targetDir(build: AnchorBuild): string {
+  const fallback = join(tmpdir(), build === "plain" ? "rust-atomic-log-target-plain" : "rust-atomic-log-target");
+  if (build === "plain") return fallback;
   const wanted = process.env.CARGO_TARGET_DIR;
   if (wanted === undefined || wanted === "") return fallback;
   const abs = resolve(wanted);
@@ -85,19 +96,18 @@ function lastLine(text: string): string {
  * Builds the anchor once per process (build.sh; a warm build takes well under
  * a second) and returns the binary's path, or why it is unavailable.
  */
-export function rustAnchor(): Anchor {
-  if (anchor !== undefined) return anchor;
-  anchor = buildAnchor();
-  return anchor;
+export function rustAnchor(build: AnchorBuild = "script"): Anchor {
+  return (anchors[build] ??= buildAnchor(build));
 }
 
-function buildAnchor(): Anchor {
+function buildAnchor(build: AnchorBuild): Anchor {
   if (process.env.BENCH_NO_RUST === "1") return { ok: false, reason: "BENCH_NO_RUST=1" };
   const script = join(ANCHOR_DIR, "build.sh");
   if (!existsSync(script)) return { ok: false, reason: `no anchor build script at ${script}` };
   if (Bun.which("cargo") === null) return { ok: false, reason: "cargo is not installed" };
+  const plain = build === "plain" ? { CARGO_PROFILE_RELEASE_LTO: "false", CARGO_PROFILE_RELEASE_CODEGEN_UNITS: "16", CARGO_PROFILE_RELEASE_OPT_LEVEL: "3" } : {};
   const proc = Bun.spawnSync(["bash", script], {
-    env: { ...process.env, CARGO_TARGET_DIR: targetDir() },
+    env: { ...process.env, ...plain, CARGO_TARGET_DIR: targetDir(build) },
     stdout: "pipe",
     stderr: "pipe",
     timeout: 15 * 60_000,
@@ -109,7 +119,7 @@ function buildAnchor(): Anchor {
   const bin = lastLine(proc.stdout.toString());
   if (bin === "" || !existsSync(bin)) return { ok: false, reason: `build.sh printed no binary (${JSON.stringify(bin)})` };
   if (inside(repoRoot, bin)) return { ok: false, reason: `build.sh put the binary inside the repository (${bin})` };
-  return { ok: true, bin, build: describeProfile() };
+  return { ok: true, bin, build: build === "plain" ? "cargo's default release profile: opt-level 3, no LTO, 16 codegen units" : describeProfile() };
 }
 
 /** Parses the `key=value` pairs of a `RESULT` line; numbers become numbers. */
@@ -128,8 +138,8 @@ export function parseResult(line: string): Record<string, number | string> {
  * Runs the anchor binary with `args` and returns its first `RESULT` line's
  * figures, or why there are none. Kills the run after `timeoutMs`.
  */
-export function runRust(args: (string | number)[], timeoutMs = 60_000): RustRun {
-  const a = rustAnchor();
+export function runRust(args: (string | number)[], timeoutMs = 60_000, build: AnchorBuild = "script"): RustRun {
+  const a = rustAnchor(build);
   if (!a.ok) return a;
   const argv = args.map(String);
   const proc = Bun.spawnSync([a.bin, ...argv], { stdout: "pipe", stderr: "pipe", timeout: timeoutMs });
@@ -151,8 +161,8 @@ export function num(run: RustRun, key: string): number {
 }
 
 /** `append n batch`: M records/s (rate_Mps). */
-export function rustAppend(n: number, batch: 1 | 256): RustRun {
-  return runRust(["append", n, batch], 120_000);
+export function rustAppend(n: number, batch: 1 | 256, build: AnchorBuild = "script"): RustRun {
+  return runRust(["append", n, batch], 120_000, build);
 }
 
 /** `snapiter secs mode`: M records/s over fresh snapshots of the full window (rate_Mps). */
@@ -180,12 +190,12 @@ export function rustLatencyRaw(n: number, gapNs = 0): RustRun {
   return runRust(["latency_raw", n, gapNs], 60_000);
 }
 
-/** One line describing the anchor for result headers. */
-export function anchorDescription(): string {
-  const a = rustAnchor();
-  if (!a.ok) return `Rust anchor skipped: ${a.reason}`;
+/** One line describing the anchor (the build.sh build, or `build`) for result headers. */
+export function anchorDescription(build: AnchorBuild = "script"): string {
+  const a = rustAnchor(build);
+  if (!a.ok) return `Rust anchor${build === "plain" ? " (plain build)" : ""} skipped: ${a.reason}`;
   let rustc = "";
   const v = Bun.spawnSync(["rustc", "--version"], { stdout: "pipe", stderr: "pipe" });
   if (v.exitCode === 0) rustc = `, ${v.stdout.toString().trim()}`;
-  return `Rust anchor: atomic-log 0.2.0 benchmark (${ANCHOR_DIR}), built by build.sh (${a.build}${rustc})`;
+  return `Rust anchor${build === "plain" ? " (plain build)" : ""}: atomic-log 0.2.0 benchmark (${ANCHOR_DIR}), built by build.sh (${a.build}${rustc}) at ${a.bin}`;
 }
