@@ -8,10 +8,15 @@
  * meaningful even on a noisy machine. Targets: view write >= 0.9x raw,
  * view read >= 0.95x raw.
  *
- * Run: `bun run bench:view` (or `bun bench/view.bench.ts`).
+ * Every round measures the four cases once (raw and view in alternating
+ * order); the ratios are taken within each round and reported as the median
+ * and min–max over rounds.
+ *
+ * Run: `bun run bench:view` (or `bun bench/view.bench.ts`; BENCH_ROUNDS=n).
  */
-import { bench, do_not_optimize, run, summary } from "mitata";
+import { do_not_optimize } from "mitata";
 import { Trade } from "../src/generated/market.ts";
+import { mrec, p50, perRound, printTable, range, stats, type RatioCell, type Row } from "./support/report.ts";
 
 const RECORDS = 4096 * 64;
 const SIZE = Trade.byteLength; // 32
@@ -76,49 +81,33 @@ rawWrite();
 if (rawRead() !== viaView) throw new Error("view and raw code disagree; the benchmark would be meaningless");
 
 // Interleave rounds (raw/view, then view/raw, ...) so a burst of load from
-// another process hits both sides, and take each side's median over rounds.
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-for (let round = 1; round <= ROUNDS; round++) {
-  const pair = (op: string, raw: () => unknown, viewFn: () => unknown): void => {
-    const cases: [string, () => unknown][] = [[`${op}: raw typed arrays #${round}`, raw], [`${op}: TradeView #${round}`, viewFn]];
-    summary(() => {
-      for (const [name, fn] of round % 2 === 1 ? cases : cases.reverse()) bench(name, fn);
-    });
-  };
-  pair("write", rawWrite, viewWrite);
-  pair("read", () => do_not_optimize(rawRead()), () => do_not_optimize(viewRead()));
+// another process hits both sides; ratios are taken within each round.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (process.env.BENCH_QUICK === "1" ? 3 : 9));
+const cases: Record<string, () => unknown> = {
+  rawWrite,
+  viewWrite,
+  rawRead: () => do_not_optimize(rawRead()),
+  viewRead: () => do_not_optimize(viewRead()),
+};
+const samples: Record<string, number[]> = { rawWrite: [], viewWrite: [], rawRead: [], viewRead: [] };
+for (let round = 0; round < ROUNDS; round++) {
+  const order = round % 2 === 0 ? ["rawWrite", "viewWrite", "rawRead", "viewRead"] : ["viewWrite", "rawWrite", "viewRead", "rawRead"];
+  // M records/s of one pass over all records, timed per call (each call is well over 65 µs).
+  for (const name of order) samples[name]!.push((RECORDS / (await p50(cases[name]!, { batch: false }))) * 1e3);
 }
 
-const { benchmarks } = await run();
-const samples = new Map<string, number[]>();
-for (const trial of benchmarks) {
-  const stats = trial.runs[0]?.stats;
-  if (stats === undefined) continue;
-  const key = trial.alias.replace(/ #\d+$/, "");
-  samples.set(key, [...(samples.get(key) ?? []), stats.p50]);
-}
-
-/** Median of the per-round medians (ns per pass over all records). */
-function median(name: string): number {
-  const xs = [...samples.get(name)!].sort((a, b) => a - b);
-  const mid = xs.length >> 1;
-  return xs.length % 2 === 1 ? xs[mid]! : (xs[mid - 1]! + xs[mid]!) / 2;
-}
-
-/** Million records per second. */
-const rate = (name: string): number => (RECORDS / median(name)) * 1e3;
-
-const rows = [
-  { op: "write", raw: rate("write: raw typed arrays"), view: rate("write: TradeView"), target: 0.9 },
-  { op: "read", raw: rate("read: raw typed arrays"), view: rate("read: TradeView"), target: 0.95 },
+const ratio = (view: string, raw: string): RatioCell => ({ stats: stats(perRound(samples[view]!, samples[raw]!)), baseline: "raw" });
+const row = (name: string, key: string, extra: Partial<Row> = {}): Row => {
+  const s = stats(samples[key]!);
+  return { name, figure: mrec(s.median), spread: range(s), ...extra };
+};
+const w = ratio("viewWrite", "rawWrite");
+const r = ratio("viewRead", "rawRead");
+const rows: Row[] = [
+  row("write: raw typed arrays (baseline)", "rawWrite"),
+  row("write: TradeView", "viewWrite", { ratios: [w], target: ">= 0.90x raw", pass: w.stats.median >= 0.9 }),
+  row("read: raw typed arrays (baseline)", "rawRead"),
+  row("read: TradeView", "viewRead", { ratios: [r], target: ">= 0.95x raw", pass: r.stats.median >= 0.95 }),
 ];
-console.log(`\nTrade (32 B) x ${RECORDS} records, median of ${ROUNDS} interleaved rounds (M rec/s):`);
-console.log("op     |   raw M/s |  view M/s | view/raw | target | result");
-console.log("-------|-----------|-----------|----------|--------|-------");
-for (const r of rows) {
-  const ratio = r.view / r.raw;
-  console.log(
-    `${r.op.padEnd(6)} | ${r.raw.toFixed(1).padStart(9)} | ${r.view.toFixed(1).padStart(9)} | ${ratio.toFixed(3).padStart(8)} | ` +
-      `${`>=${r.target}`.padStart(6)} | ${ratio >= r.target ? "PASS" : "FAIL"}`,
-  );
-}
+const table = printTable(`Generated view vs raw typed arrays: Trade (32 B) x ${RECORDS} records, ${ROUNDS} rounds, ratios per round, median [min–max]`, rows);
+if (process.env.BENCH_MARKDOWN) await Bun.write(process.env.BENCH_MARKDOWN, `${table}\n`);

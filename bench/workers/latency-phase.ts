@@ -20,6 +20,8 @@ export interface LatencyConfig {
   idleUs: [number, number];
   roundTimeoutMs: number;
   budgetMs: number;
+  /** Called after each round (`r` from 0) with both workers idle, e.g. to run the Rust anchor in the same run. */
+  between?: (r: number) => void;
 }
 
 /** Pooled samples of one mode, in ns. */
@@ -32,6 +34,20 @@ export interface LatencyResult {
   early: number;
   /** Fastest clock-sync round trip of each round (ns): the sync's error bound. */
   syncRtt: number[];
+  /** One-way sample indices where each round's samples end (round r is `oneWay.slice(ends[r-1] ?? 0, ends[r])`). */
+  ends: number[];
+}
+
+/** One-way percentile `p` (0..1) of each round of `r`. */
+export function roundPercentiles(r: LatencyResult, p: number): number[] {
+  const out: number[] = [];
+  let start = 0;
+  for (const end of r.ends) {
+    const xs = r.oneWay.slice(start, end).sort((a, b) => a - b);
+    if (xs.length > 0) out.push(xs[Math.min(xs.length - 1, Math.floor(p * (xs.length - 1)))]!);
+    start = end;
+  }
+  return out;
 }
 
 /** Runs one latency phase named `phase`; its workers are terminated when it returns or fails. */
@@ -48,7 +64,7 @@ export function runLatency(phase: string, cfg: LatencyConfig): Promise<Record<st
     await writer.call({ type: "init", handle, control, port: port1 }, 10_000, [port1]);
 
     const out: Record<string, LatencyResult> = {};
-    for (const m of cfg.modes) out[m] = { oneWay: [], rttHalf: [], early: 0, syncRtt: [] };
+    for (const m of cfg.modes) out[m] = { oneWay: [], rttHalf: [], early: 0, syncRtt: [], ends: [] };
     for (let r = 0; r < cfg.rounds; r++) {
       for (let i = 0; i < cfg.modes.length; i++) {
         const mode = cfg.modes[(i + r) % cfg.modes.length]!;
@@ -73,7 +89,9 @@ export function runLatency(phase: string, cfg: LatencyConfig): Promise<Record<st
         for (const x of w.rtt as Float64Array) res.rttHalf.push(x * 5e5);
         res.early += rd.early;
         res.syncRtt.push(w.syncRtt * 1e6);
+        res.ends.push(res.oneWay.length);
       }
+      cfg.between?.(r);
     }
     return out;
   });

@@ -10,14 +10,17 @@ import { RingBuffer } from "ringbuf.js";
 import { AtomicLog } from "../../src/index.ts";
 import { Trade } from "../../src/generated/market.ts";
 import { type Crew, type Member, withCrew } from "./crew.ts";
+import { CONTROL_BYTES } from "./raw-control.ts";
 import { RECORD_BYTES } from "./records.ts";
+import type { RingMode } from "./ring-producer.ts";
 
 /**
  * The throughput cases. "ringbuf-1" moves bytes (as specified); "ringbuf64-1" moves
- * Float64 elements (ringbuf.js at its best). "raw-1"/"raw-3" are the ceiling: plain
- * typed arrays over one SharedArrayBuffer, no library.
+ * Float64 elements with `push`; "ringbuf64cb-1" writes Float64 records straight into
+ * the ring through `writeCallbackWithOffset` (ringbuf.js at its best). "raw-1"/"raw-3"
+ * are the ceiling: plain typed arrays over one SharedArrayBuffer, no library.
  */
-export type ThroughputCase = "log-1" | "transfer-1" | "ringbuf-1" | "ringbuf64-1" | "raw-1" | "log-3" | "broadcast-3" | "raw-3";
+export type ThroughputCase = "log-1" | "transfer-1" | "ringbuf-1" | "ringbuf64-1" | "ringbuf64cb-1" | "raw-1" | "log-3" | "broadcast-3" | "raw-3";
 
 /** Settings of the phase. */
 export interface ThroughputConfig {
@@ -38,6 +41,8 @@ export interface ThroughputConfig {
   roundTimeoutMs: number;
   /** Limit for the whole phase. */
   budgetMs: number;
+  /** Called after each measured round (`r` from 0) with every worker idle, e.g. to run the Rust anchor in the same run. */
+  between?: (r: number) => void;
 }
 
 /** Per-case outcome: per-round rate of each reader (the slowest reader of a round), and what the readers reported. */
@@ -50,7 +55,7 @@ export interface ThroughputResult {
   bad: number;
   /** Whether every reader's field sum matched. */
   sumOk: boolean;
-  /** Times log readers parked in `ready()`, over all rounds. */
+  /** Times readers parked (log: `ready()`; raw: `Atomics.wait`), over all rounds. */
   parks: number;
   /** M records/s of the writer alone (its first to its last record), one per round: shows whether a case is reader-bound. */
   writerRates: number[];
@@ -91,24 +96,24 @@ async function setup(crew: Crew, cfg: ThroughputConfig): Promise<Record<Throughp
     await writer.call({ type: "init", mode: "broadcast", channel, mainOrigin }, initMs);
     return { writer, readers: rs };
   };
-  const ringbuf = async (element: "u8" | "f64"): Promise<Case> => {
+  const ringbuf = async (element: "u8" | "f64", mode: RingMode = "push"): Promise<Case> => {
     // Capacity one element short of a whole number of records, so the storage (capacity + 1
     // elements) wraps on a record boundary.
     const type = element === "f64" ? Float64Array : Uint8Array;
     const sab = RingBuffer.getStorageForCapacity((cfg.ringRecords * RECORD_BYTES) / type.BYTES_PER_ELEMENT - 1, type);
-    const writer = crew.start(`ringbuf-${element}-producer`, "./ring-producer.ts");
-    const reader = crew.start(`ringbuf-${element}-consumer`, "./ring-consumer.ts");
+    const writer = crew.start(`ringbuf-${element}-${mode}-producer`, "./ring-producer.ts");
+    const reader = crew.start(`ringbuf-${element}-${mode}-consumer`, "./ring-consumer.ts");
     await reader.call({ type: "init", sab, element, mainOrigin }, initMs);
-    await writer.call({ type: "init", sab, element, mainOrigin }, initMs);
+    await writer.call({ type: "init", sab, element, mode, mainOrigin }, initMs);
     return { writer, readers: [reader] };
   };
   const raw = async (readers: number): Promise<Case> => {
     const ring = new SharedArrayBuffer(cfg.records * RECORD_BYTES);
-    const count = new SharedArrayBuffer(8);
+    const control = new SharedArrayBuffer(CONTROL_BYTES);
     const writer = crew.start(`raw${readers}-writer`, "./raw-writer.ts");
     const rs = Array.from({ length: readers }, (_, i) => crew.start(`raw${readers}-reader${i}`, "./raw-reader.ts"));
-    await Promise.all(rs.map((r) => r.call({ type: "init", ring, count, mainOrigin }, initMs)));
-    await writer.call({ type: "init", ring, count, mainOrigin }, initMs);
+    await Promise.all(rs.map((r) => r.call({ type: "init", ring, control, mainOrigin }, initMs)));
+    await writer.call({ type: "init", ring, control, mainOrigin }, initMs);
     return { writer, readers: rs };
   };
   return {
@@ -116,6 +121,7 @@ async function setup(crew: Crew, cfg: ThroughputConfig): Promise<Record<Throughp
     "transfer-1": await transfer(),
     "ringbuf-1": await ringbuf("u8"),
     "ringbuf64-1": await ringbuf("f64"),
+    "ringbuf64cb-1": await ringbuf("f64", "callback"),
     "raw-1": await raw(1),
     "log-3": await logCase(3, "log3"),
     "broadcast-3": await broadcast(),
@@ -173,6 +179,7 @@ export function runThroughput(cfg: ThroughputConfig): Promise<Record<ThroughputC
         res.sumOk &&= o.sumOk;
         res.parks += o.parks;
       }
+      if (r >= 0) cfg.between?.(r);
     }
     return out;
   });
