@@ -48,6 +48,9 @@ const writerFinalizer = new FinalizationRegistry<ClaimLease>((lease) => {
   releaseClaim(lease.ctl, lease.tag, lease.nonce);
 });
 
+/** A value no segment count word ever holds (counts are below 2^24; sealed ones are near -2^31). */
+const NOT_A_COUNT = -1;
+
 /** The exclusive append handle of a log. Obtain one from `AtomicLog.newClaimed` or `log.tryClaimWriter()`. */
 export class Writer<V extends RecordView, D> implements Disposable {
   private readonly state: LogState<V, D>;
@@ -254,12 +257,18 @@ export class Writer<V extends RecordView, D> implements Disposable {
    * @throws {WriterReleasedError} after {@link release}, or if the claim was taken over (then nothing is published).
    */
   commit(): void {
-    if (this.released) throw new WriterReleasedError(this.takenOver);
     const next = this.next;
     const expected = this.published;
-    if (Atomics.compareExchange(this.ctl, this.countAt, expected, next) !== expected) this.fenced();
+    // A released writer's `published` is a value no count word holds, so this one
+    // compare-and-swap is also the released check (one load less per record).
+    if (Atomics.compareExchange(this.ctl, this.countAt, expected, next) !== expected) this.commitRefused();
     this.published = next;
     if (Atomics.load(this.ctl, H.WAITERS) !== 0) wakeParked(this.ctl, this.state.pins);
+  }
+
+  private commitRefused(): never {
+    if (this.released) throw new WriterReleasedError(this.takenOver);
+    this.fenced();
   }
 
   /** The claim was taken over: stop for good, tell the takeover, publish nothing. */
@@ -272,6 +281,7 @@ export class Writer<V extends RecordView, D> implements Disposable {
 
   private stop(): void {
     this.released = true;
+    this.published = NOT_A_COUNT; // fails commit()'s compare-and-swap
     this.limit = this.next; // routes the next reserve() to the slow path, which throws
     writerFinalizer.unregister(this);
   }
