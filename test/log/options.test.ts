@@ -11,19 +11,10 @@ import {
 import { MAX_POOL_BYTES, TAKEOVER_SPARE, resolveOptions } from "../../src/options.ts";
 import { Large } from "../golden/fixtures/large.ts";
 import { Trade } from "../support/trade.ts";
-import { newLog, tradeFor } from "../support/log-helpers.ts";
+import { newLog, thrown, tradeFor } from "../support/log-helpers.ts";
 
 const good = { retainedCapacity: 16, segmentCapacity: 4 };
 
-/** The error `fn` throws (fails the test if it throws nothing). */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a throw");
-}
 
 /** Asserts `error` is an InvalidOptionError for `option` whose message names `value`, `max` and the 2^32 pool limit. */
 function expectPoolLimitError(error: unknown, option: string, value: number, max: number): void {

@@ -10,7 +10,7 @@ import { AtomicLog, InvalidOptionError, Slab, WriterReleasedError, type FieldKin
 import { MAX_POOL_BYTES, resolveOptions } from "../../src/options.ts";
 import { MAX_SLAB_BYTES } from "../../src/slab.ts";
 import { Trade } from "../support/trade.ts";
-import { tradeFor } from "../support/log-helpers.ts";
+import { thrown, tradeFor } from "../support/log-helpers.ts";
 import { Arrays, Color, Deep, Delta, Enums, Scalars, Strings } from "../golden/fixtures/all-types.ts";
 import { Large } from "../golden/fixtures/large.ts";
 import { Venue } from "../golden/fixtures/shared.ts";
@@ -34,15 +34,6 @@ const bigTest = test.skipIf(cannotAllocate !== null);
 // Drop each test's 4 GiB buffer before the next allocates one.
 afterEach(() => Bun.gc(true));
 
-/** The error `fn` throws (fails the test if it throws nothing). */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a throw");
-}
 
 describe("Slab", () => {
   bigTest("over a 2^32-byte buffer every typed array covers all of it, and its last element round-trips", () => {

@@ -32,3 +32,13 @@ export function ids(snapshot: TradeSnapshot): number[] {
 export function range(from: number, to: number): number[] {
   return Array.from({ length: to - from }, (_, i) => from + i);
 }
+
+/** The error `fn` throws (fails the test if it throws nothing). */
+export function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected a throw");
+}
