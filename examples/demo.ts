@@ -123,7 +123,7 @@ const rows: [string, string, string, string, string][] = [
   ["vwap", fmtCount(vwap.records), `${(vwap.records / elapsed / 1e6).toFixed(1)} M/s`, "-", `${vwapOk ? "PASS" : "FAIL"} VWAP of 8 symbols = main thread's own (${vwap.detail})`],
   ["last-price", fmtCount(last.records), `${(last.records / elapsed / 1e6).toFixed(1)} M/s`, fmtCount(last.lost), `${lastOk ? "PASS" : "FAIL"} last price per symbol = writer's (${last.detail})`],
   ["tape", fmtCount(tape.records), `${(tape.records / elapsed / 1e6).toFixed(1)} M/s`, fmtCount(tape.lost), `${tape.records > 0 ? "PASS" : "FAIL"} ${tape.detail}`],
-  ["log", fmtCount(stats.windowLength), "-", "-", `${budgetOk ? "PASS" : "FAIL"} all pins and the writer released; pool allocated once: ${stats.poolSegments} segments (${log.retainedSegments + 1} window + ${stats.snapshotBudget} snapshot budget, touched only when pinned)`],
+  ["log", fmtCount(stats.windowLength), "-", "-", `${budgetOk ? "PASS" : "FAIL"} all pins and the writer released; pool allocated once: ${stats.poolSegments} segments (${log.retainedSegments + 1} window + ${stats.snapshotBudget} snapshot budget, touched only when pinned, + 1 takeover spare)`],
 ];
 const widths = [0, 1, 2, 3, 4].map((i) => Math.max(...rows.map((r) => r[i]!.length), ["worker", "records", "rate", "lapped", "check"][i]!.length));
 const fmt = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ");
