@@ -38,9 +38,16 @@ function nextNonce(ctl: Int32Array): ClaimNonce {
   return n === 0 ? nextNonce(ctl) : n;
 }
 
-function own(ctl: Int32Array, nonce: ClaimNonce): void {
+/**
+ * Publishes a plain claim's nonce, but only into an empty CLAIM_NONCE: if a
+ * force-claimer took the claim before this runs, it has stored its own nonce
+ * (and recorded this claim's as unknown), and this late store must not
+ * overwrite it (the review found a fenced writer's late nonce letting it
+ * acknowledge a later takeover).
+ */
+function ownClaimed(ctl: Int32Array, nonce: ClaimNonce): void {
   current.set(ctl.buffer, nonce);
-  Atomics.store(ctl, H.CLAIM_NONCE, nonce);
+  Atomics.compareExchange(ctl, H.CLAIM_NONCE, 0, nonce);
 }
 
 function isCurrent(ctl: Int32Array, nonce: ClaimNonce): boolean {
@@ -52,7 +59,7 @@ export function tryClaim(ctl: Int32Array, tag: number): ClaimNonce {
   if (Atomics.load(ctl, H.CLAIM) !== 0) return 0;
   const nonce = nextNonce(ctl);
   if (Atomics.compareExchange(ctl, H.CLAIM, 0, tag) !== 0) return 0;
-  own(ctl, nonce);
+  ownClaimed(ctl, nonce);
   return nonce;
 }
 
@@ -62,8 +69,9 @@ export interface ForcedClaim {
   /** Owner tag of the writer that held the claim (0 if it was free). */
   readonly previousOwner: number;
   /**
-   * Nonce of that writer's claim, as it had published it; -1 when it may not
-   * have yet (it then cannot acknowledge the takeover itself; recovery can).
+   * Nonce of that writer's claim, as it had published it; when it had not
+   * published one yet, a unique negative number that no writer holds (it then
+   * cannot acknowledge the takeover itself; `recoverThread` can).
    */
   readonly previousNonce: ClaimNonce;
 }
@@ -83,19 +91,25 @@ export function forceClaim(ctl: Int32Array, tag: number, waitMs: number): Forced
       pause(ctl);
       continue;
     }
-    const previousNonce = Atomics.load(ctl, H.CLAIM_NONCE);
     if (Atomics.compareExchange(ctl, H.CLAIM, held, tag) !== held) continue;
-    own(ctl, nonce);
-    return { nonce, previousOwner: held & ~CLAIM_ROLLING, previousNonce: held === 0 ? 0 : previousNonce };
+    // Read after taking the claim: the previous holder published its nonce, or 0 is
+    // there (not yet published, or cleared by a release or recovery) and it is unknown.
+    const published = Atomics.exchange(ctl, H.CLAIM_NONCE, nonce);
+    current.set(ctl.buffer, nonce);
+    const previousNonce = held === 0 ? 0 : published > 0 ? published : -nextNonce(ctl);
+    return { nonce, previousOwner: held & ~CLAIM_ROLLING, previousNonce };
   }
 }
 
 /** Frees the claim if the thread tagged `owner` holds it (recovery of a dead thread); returns whether it did. */
 export function releaseClaimOf(ctl: Int32Array, owner: number): boolean {
-  return (
+  const nonce = Atomics.load(ctl, H.CLAIM_NONCE);
+  const freed =
     Atomics.compareExchange(ctl, H.CLAIM, owner, 0) === owner ||
-    Atomics.compareExchange(ctl, H.CLAIM, owner | CLAIM_ROLLING, 0) === (owner | CLAIM_ROLLING)
-  );
+    Atomics.compareExchange(ctl, H.CLAIM, owner | CLAIM_ROLLING, 0) === (owner | CLAIM_ROLLING);
+  // Clear the dead holder's nonce only (a new claimer may already have published its own).
+  if (freed && nonce !== 0) Atomics.compareExchange(ctl, H.CLAIM_NONCE, nonce, 0);
+  return freed;
 }
 
 /** Whether the writer (`tag`, `nonce`) still holds the claim. */
@@ -107,7 +121,11 @@ export function holdsClaim(ctl: Int32Array, tag: number, nonce: ClaimNonce): boo
 export function releaseClaim(ctl: Int32Array, tag: number, nonce: ClaimNonce): boolean {
   if (!isCurrent(ctl, nonce)) return false;
   current.delete(ctl.buffer);
-  return Atomics.compareExchange(ctl, H.CLAIM, tag, 0) === tag;
+  if (Atomics.compareExchange(ctl, H.CLAIM, tag, 0) !== tag) return false;
+  // Then our nonce only (a force-claimer that took the claim first read it, to let us
+  // acknowledge; a claimer after us may find it still there and leave its own unpublished).
+  Atomics.compareExchange(ctl, H.CLAIM_NONCE, nonce, 0);
+  return true;
 }
 
 /** The holder marks itself as rolling; false if it no longer holds the claim. */

@@ -80,6 +80,8 @@ export const H = {
   QUARANTINE_OWNER: 42,
   /** Nonce of the claim now held (stored just after it is taken; informational, for takeovers). */
   CLAIM_NONCE: 43,
+  /** Nonce of the last writer that stopped because it was fenced (see acknowledgeTakeover). */
+  STOPPED_NONCE: 44,
 } as const;
 
 /** Set in H.CLAIM while the holder rolls to a new segment; a forced takeover waits for it to clear. */

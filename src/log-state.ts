@@ -112,17 +112,21 @@ export class LogState<V extends RecordView, D> {
    * pin store precedes (in agent order) the writer's scan that would allow the
    * recycle, so the read cannot observe a write that happens after it. Atomic
    * loads here measured 8 ns each (2 µs for a 257-segment window, tripling
-   * `snapshot()`) against 1 ns, for no added guarantee.
+   * `snapshot()`) against 1 ns, for no added guarantee. The one exception is
+   * the head's entry, which a writer takeover remaps while the head stays in
+   * the window (writer-takeover.ts, F6): it is read atomically, so the copied
+   * records happen before this reader's reads of them (found by review).
    */
   copyMap(first: number, n: number, out: Int32Array): void {
     const ctl = this.ctl;
     const mask = this.dirSize - 1;
     // One modulo up front: sequences are doubles, and `%` on doubles is a libm call.
     let at = first % this.dirSize;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < n - 1; i++) {
       out[i] = ctl[this.dirBase + at]!;
       at = (at + 1) & mask;
     }
+    if (n > 0) out[n - 1] = Atomics.load(ctl, this.dirBase + at);
   }
 
   private readonly mapArrays: Int32Array[] = [];

@@ -6,7 +6,7 @@
 import { forceClaim, isClaimed, releaseClaimOf, tryClaim } from "./claim.ts";
 import { acknowledgeFor, cancelTakeover, recordFencedWriter, reserveTakeover } from "./writer-takeover.ts";
 import { ownerTag } from "./thread.ts";
-import { WriterTakeoverPendingError } from "./errors.ts";
+import { WriterReleasedError, WriterTakeoverPendingError } from "./errors.ts";
 import { Cursor, type CursorOptions } from "./cursor.ts";
 import { attachState, makeHandle, type LogHandle } from "./handle.ts";
 import type { RecordCodec } from "./codec.ts";
@@ -119,7 +119,14 @@ export class AtomicLog<V extends RecordView, D> {
   tryClaimWriter(): Writer<V, D> | null {
     const tag = ownerTag();
     const nonce = tryClaim(this.state.ctl, tag);
-    return nonce === 0 ? null : new Writer(this, this.state, tag, nonce);
+    if (nonce === 0) return null;
+    try {
+      return new Writer(this, this.state, tag, nonce);
+    } catch (error) {
+      // Force-claimed between our claim and the writer's first check: we never held it usefully.
+      if (error instanceof WriterReleasedError) return null;
+      throw error;
+    }
   }
 
   /** Whether some writer currently holds the claim. */
@@ -169,7 +176,8 @@ export class AtomicLog<V extends RecordView, D> {
   /**
    * Takes the writer claim even though someone holds it: for when the holder
    * is gone and its thread id is unknown (prefer {@link recoverThread}). Safe
-   * even if the holder is still running: it is fenced, and its next
+   * even if the holder is still running (unless it stalls in the middle of a
+   * segment roll for longer than `waitMs`, and is then presumed dead): it is fenced, and its next
    * `commit`, `append`, roll or `release` publishes nothing (they throw
    * `WriterReleasedError`, or return quietly for `release`). The head's
    * published records are copied to a fresh segment; the old one is kept

@@ -67,10 +67,17 @@ export function cancelTakeover(ctl: Int32Array): void {
   Atomics.compareExchange(ctl, H.QUARANTINE_PHYS, PENDING, 0);
 }
 
-/** F3: the fenced writer's tag and claim nonce (-1 if unknown: then only recovery acknowledges). */
+/**
+ * F3: the fenced writer's tag and claim nonce (a negative one if unknown: then
+ * only recovery acknowledges). A writer fenced before F3 could not find its
+ * nonce here to acknowledge; it left it in STOPPED_NONCE, which this reads
+ * after recording (store, then load, against the writer's store, then swap:
+ * one of the two sees the other, so a stopped writer is always acknowledged).
+ */
 export function recordFencedWriter(ctl: Int32Array, owner: number, nonce: number): void {
   Atomics.store(ctl, H.QUARANTINE_OWNER, owner);
   Atomics.store(ctl, H.QUARANTINE_EPOCH, nonce);
+  if (nonce > 0 && Atomics.load(ctl, H.STOPPED_NONCE) === nonce) Atomics.compareExchange(ctl, H.QUARANTINE_EPOCH, nonce, 0);
 }
 
 /** The physical segment currently quarantined, or -1. */
@@ -81,9 +88,17 @@ export function quarantinedPhys(ctl: Int32Array): number {
 
 /**
  * F4-F7, by the new writer: seals head `phys` (sequence `seq`), copies its
- * published records into `copy`, and makes `copy` the head. Returns the count.
+ * published records into `copy` (unless a dead force-claimer's F6 already
+ * did: `copied`), and makes `copy` the head. Returns the count.
  */
-export function takeOverHead<V extends RecordView, D>(st: LogState<V, D>, oldest: number, seq: number, phys: number, copy: number): number {
+export function takeOverHead<V extends RecordView, D>(
+  st: LogState<V, D>,
+  oldest: number,
+  seq: number,
+  phys: number,
+  copy: number,
+  copied = false,
+): number {
   const ctl = st.ctl;
   const at = countIndex(phys);
   let raw = Atomics.load(ctl, at);
@@ -95,25 +110,35 @@ export function takeOverHead<V extends RecordView, D>(st: LogState<V, D>, oldest
   }
   const count = raw & COUNT_MASK;
   Atomics.store(ctl, H.QUARANTINE_PHYS, phys + 1); // F5
-  // F6: published records never change, so a plain copy is exact.
-  const from = st.store.base(phys);
-  const bytes = count * st.recordBytes;
-  st.store.slab(copy).u8.set(st.store.slab(phys).u8.subarray(from, from + bytes), st.store.base(copy));
-  st.prepareSegment(copy, seq, count);
+  if (!copied) {
+    // F6: published records never change, so a plain copy is exact.
+    const from = st.store.base(phys);
+    const bytes = count * st.recordBytes;
+    st.store.slab(copy).u8.set(st.store.slab(phys).u8.subarray(from, from + bytes), st.store.base(copy));
+    st.prepareSegment(copy, seq, count);
+  }
   writeWindow(ctl, oldest, seq, copy); // F7
   return count;
 }
 
-/** The fenced writer (claim `nonce`), or recovery for it, says it has stopped: its quarantined segment may be reused. */
+/** The fenced writer (claim `nonce`) says it has stopped: its quarantined segment may be reused. */
 export function acknowledgeTakeover(ctl: Int32Array, nonce: number): void {
-  if (nonce !== 0) Atomics.compareExchange(ctl, H.QUARANTINE_EPOCH, nonce, 0);
+  if (nonce <= 0) return;
+  Atomics.store(ctl, H.STOPPED_NONCE, nonce); // for a takeover that has not recorded us yet (F3)
+  Atomics.compareExchange(ctl, H.QUARANTINE_EPOCH, nonce, 0);
 }
 
-/** Recovery of thread `owner`: acknowledges for it if it was the writer a takeover fenced. */
+/**
+ * Recovery of thread `owner`: acknowledges for it if it was the writer a
+ * takeover fenced. The nonce is read before the owner and is unique to one
+ * takeover (unknown ones are unique negatives), so a takeover that starts in
+ * between changes it and the compare-and-swap fails: recovery never
+ * acknowledges someone else's quarantine (found by review).
+ */
 export function acknowledgeFor(ctl: Int32Array, owner: number): void {
-  if (Atomics.load(ctl, H.QUARANTINE_OWNER) !== owner) return;
   const nonce = Atomics.load(ctl, H.QUARANTINE_EPOCH);
-  if (nonce !== 0) Atomics.compareExchange(ctl, H.QUARANTINE_EPOCH, nonce, 0);
+  if (nonce === 0 || Atomics.load(ctl, H.QUARANTINE_OWNER) !== owner) return;
+  Atomics.compareExchange(ctl, H.QUARANTINE_EPOCH, nonce, 0);
 }
 
 /**

@@ -71,6 +71,8 @@ export class Writer<V extends RecordView, D> implements Disposable {
   private rollsSinceScan = 0;
   private readonly span: RecordSpan<V>;
   private released = false;
+  /** A takeover's complete copy of the head left mapped by a dead force-claimer (-1: none); set by adoption. */
+  private pendingCopy = -1;
   /** Whether the claim was taken over (rather than released): reported by every later call. */
   private takenOver = false;
   private next = 0;
@@ -102,8 +104,9 @@ export class Writer<V extends RecordView, D> implements Disposable {
       // Like a roll, under the claim's rolling bit: if this claim was itself taken
       // meanwhile (it is not ours to complete), stop before changing anything.
       if (!beginRoll(state.ctl, tag, nonce)) this.fenced();
-      const copy = this.takeFree(-1, -1);
-      const count = takeOverHead(state, this.oldest, this.headSeq, this.headPhys, copy);
+      // A force-claimer that died between F6 and F7 left a complete copy mapped: use it.
+      const copy = this.pendingCopy >= 0 ? this.pendingCopy : this.takeFree(-1, -1);
+      const count = takeOverHead(state, this.oldest, this.headSeq, this.headPhys, copy, this.pendingCopy >= 0);
       this.setHead(this.headSeq, copy);
       this.next = this.published = count;
       if (!endRoll(state.ctl, tag)) this.fenced();
@@ -128,13 +131,24 @@ export class Writer<V extends RecordView, D> implements Disposable {
     const raw = Atomics.load(this.ctl, this.countAt);
     this.next = this.published = raw & COUNT_MASK;
     const quarantined = quarantinedPhys(this.ctl);
+    // The window's segments: the directory's up to the head, and the window's own head (the
+    // directory can name another segment for the head: a takeover's copy whose window flip,
+    // F7, never happened because its force-claimer died; found by review).
     const inWindow = new Set<number>();
-    for (let s = win.oldest; s <= win.head; s++) inWindow.add(st.physOf(s));
+    for (let s = win.oldest; s < win.head; s++) inWindow.add(st.physOf(s));
     inWindow.add(win.headPhys);
+    const mapped = st.physOf(win.head);
+    this.pendingCopy = mapped !== win.headPhys && raw < 0 && !inWindow.has(mapped) ? mapped : -1;
     const used: number[] = [];
     for (let p = st.poolSegments - 1; p >= 0; p--) {
-      if (inWindow.has(p) || p === quarantined) continue;
-      if (st.generationOf(p) === 0) this.free.push(p);
+      if (inWindow.has(p) || p === quarantined || p === this.pendingCopy) continue;
+      // Free: never used; or holding a sequence from the window's oldest on but mapped by
+      // neither the directory nor the window: prepared by a writer that died mid-roll before
+      // its window flip, or a copy of a force-claimer that died before mapping it. Readers
+      // reach segments only through those two, so nobody can be reading it, and keeping it
+      // retired for a window cost the writer its free segment (found by review).
+      // Retired: everything evicted (sequence before the oldest), freed once unpinned.
+      if (st.generationOf(p) === 0 || st.seqOf(p) >= win.oldest) this.free.push(p);
       else used.push(p);
     }
     // Oldest first, so reclaim hands back the most recently evicted (cache-warm) segment last.
@@ -373,12 +387,13 @@ export class Writer<V extends RecordView, D> implements Disposable {
     const expected = this.published;
     const published = Atomics.compareExchange(this.ctl, this.countAt, expected, this.next) === expected;
     this.stop();
-    if (!published) {
+    // Taken over before the publication, or between it and giving the claim back (found
+    // by review): either way this writer has stopped, so tell the takeover.
+    if (!published || !releaseClaim(this.ctl, this.lease.tag, this.lease.nonce)) {
       this.takenOver = true;
       acknowledgeTakeover(this.ctl, this.lease.nonce);
-      return;
+      if (!published) return;
     }
-    releaseClaim(this.ctl, this.lease.tag, this.lease.nonce);
     wakeParked(this.ctl, this.state.pins);
   }
 

@@ -18,7 +18,7 @@ const cases: [scenario: string, preemptions: number, what: string][] = [
   ["snapshot-stability", 2, "pin versus recycle, the pin flip, refresh"],
   ["wake-up", 3, "ready() wake requests against commit"],
   ["budget-churn", 1, "pin release and budget"],
-  ["claim-recovery", 3, "claim, release and recoverThread"],
+  ["claim-recovery", 2, "claim, release and recoverThread"],
   ["takeover", 2, "forceClaimWriter against a running writer"],
   ["killed-writer", 1, "a writer killed at any step, then recovered"],
   ["killed-snapshot", 1, "a snapshot reader killed mid-pin, then recovered"],
@@ -26,6 +26,10 @@ const cases: [scenario: string, preemptions: number, what: string][] = [
   ["gating", 1, "gating against tryAppend"],
   ["latest", 2, "next sequence read across a recycle"],
   ["release-in-poll", 1, "a cursor released from its own handler"],
+  ["takeover-dead-writer", 0, "forceClaimWriter after a writer died at any step"],
+  ["takeover-dead-forcer", 0, "a force-claimer killed at any step of a takeover"],
+  ["takeover-nonce", 2, "what a takeover records of the writer it fences, and its acknowledgement"],
+  ["recovery-acknowledgement", 1, "recoverThread against a new takeover"],
 ];
 
 function report(r: ExploreResult): string {
