@@ -345,10 +345,19 @@ export class Writer<V extends RecordView, D> implements Disposable {
         this.next++;
         n++;
       }
-    } finally {
-      // Whatever stopped the loop, publish the prefix now rather than leave it for an unrelated commit.
-      if (!this.released) this.commit();
+    } catch (error) {
+      // Whatever stopped the loop, publish the prefix now rather than leave it for an unrelated
+      // commit; if that finds the claim taken over, the error that stopped the loop still wins.
+      if (!this.released) {
+        try {
+          this.commit();
+        } catch {
+          // fenced: the prefix is not published, and the caller learns why from the next call
+        }
+      }
+      throw error;
     }
+    this.commit();
     return n;
   }
 

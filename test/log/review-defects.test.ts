@@ -214,6 +214,20 @@ describe("defect 11: appendBatch whose iterable throws", () => {
   });
 });
 
+describe("appendBatch when the claim is taken over while its iterable runs", () => {
+  test("the error that stopped the batch is the one thrown; nothing of the batch is published", () => {
+    const [old, log] = newLog(8, 4);
+    function* failing(): Generator<TradeData> {
+      yield tradeFor(0);
+      log.forceClaimWriter();
+      throw new Error("source failed");
+    }
+    expect(() => old.appendBatch(failing())).toThrow("source failed");
+    expect(old.wasTakenOver).toBe(true);
+    expect(log.stats().nextSequence).toBe(0);
+  });
+});
+
 describe("defect 9: recovery API", () => {
   test("recoverThread with a closed Bun worker's -1 is an InvalidOptionError that points at watch()", () => {
     const log = AtomicLog.create(Trade, { retainedCapacity: 8, segmentCapacity: 4 });
