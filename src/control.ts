@@ -42,14 +42,9 @@ export const H = {
    * the two window entries (WINDOW_ENTRY_0 / _1) is current.
    */
   WINDOW_VERSION: 9,
-  /**
-   * Wake hint: 1 when some cursor may be parked in `ready()` (its pin slot's
-   * PARKED word says which). The writer checks it on every commit and, when
-   * set, bumps NOTIFY, notifies, clears it and re-sets it if a slot is still
-   * parked (see wake.ts for the protocol and its proof).
-   */
-  WAITERS: 15,
-  /** Bumped on publish when WAITERS > 0; readers `Atomics.waitAsync` on it. */
+  /** Unused since the wake marks moved into the count words (see wake.ts). */
+  UNUSED_15: 15,
+  /** Bumped to wake parked readers; they `Atomics.waitAsync` on it (see wake.ts). */
   NOTIFY: 16,
   /** Pin budget in segments. */
   BUDGET: 17,
@@ -91,8 +86,10 @@ export const CLAIM_ROLLING = 1 << 30;
  * bits still hold the published count, and no writer will publish there again.
  */
 export const COUNT_SEALED = 1 << 31;
-/** The published count in a COUNT word (without {@link COUNT_SEALED}). */
-export const COUNT_MASK = 0x7fffffff;
+/** Set in a segment's COUNT word by a reader parked on it (see wake.ts). */
+export const COUNT_WAITER = 1 << 30;
+/** The published count in a COUNT word (without {@link COUNT_SEALED} and {@link COUNT_WAITER}). */
+export const COUNT_MASK = 0x3fffffff;
 
 /** First word of each of the two window entries: oldest (hi, lo), head (hi, lo), head physical segment. */
 export const WINDOW_ENTRY = [32, 37] as const;

@@ -11,7 +11,7 @@
  * (Disruptor-style batching). `ready()` parks on `Atomics.waitAsync`; the
  * writer pays for a notify only while someone is parked.
  */
-import { COUNT_MASK, H, countIndex } from "./control.ts";
+import { COUNT_MASK, COUNT_WAITER, H, countIndex } from "./control.ts";
 import { InvalidOptionError, SnapshotBudgetError, SnapshotReleasedError } from "./errors.ts";
 import type { AtomicLog } from "./log.ts";
 import type { LogState } from "./log-state.ts";
@@ -19,7 +19,6 @@ import { PinLease } from "./pin-lease.ts";
 import type { RecordView } from "./record-view.ts";
 import { RecordSpan } from "./span.ts";
 import { WindowState, readOldest, readWindow } from "./window.ts";
-import { announceParking, endParking } from "./wake.ts";
 
 /** Where a new cursor starts: the oldest retained record, the next record to be written, or a sequence number. */
 export type CursorStart = "oldest" | "latest" | number;
@@ -268,30 +267,35 @@ export class Cursor<V extends RecordView, D> implements Disposable, AsyncIterabl
     if (this.hasNext()) return true;
     if (!(timeoutMs >= 0)) throw new InvalidOptionError("timeoutMs", timeoutMs, "a number of milliseconds >= 0");
     const ctl = this.ctl;
-    const pins = this.state.pins;
     const forever = timeoutMs === Number.POSITIVE_INFINITY;
     const deadline = forever ? 0 : performance.now() + timeoutMs;
     for (;;) {
       if (this.released) return false;
-      // The wake protocol, with its proof, is in wake.ts.
-      const slot = this.lease.slot;
-      const seen = announceParking(ctl, pins, slot);
-      if (this.hasNext()) {
-        endParking(pins, slot);
-        return true;
-      }
+      // The wake protocol (R0-R4), with its proof, is in wake.ts.
+      const seen = Atomics.load(ctl, H.NOTIFY);
+      if (this.hasNext()) return true;
+      if (!this.markHead()) continue;
       const left = forever ? Number.POSITIVE_INFINITY : deadline - performance.now();
-      if (left <= 0) {
-        endParking(pins, slot);
-        return false;
-      }
+      if (left <= 0) return false;
       const wait = Atomics.waitAsync(ctl, H.NOTIFY, seen, forever ? undefined : left);
       const outcome = wait.async ? await wait.value : wait.value;
-      // Released while parked: the slot is freed (maybe reused), so do not touch it.
-      if (this.released) return false;
-      endParking(pins, slot);
       if (outcome === "timed-out") return this.hasNext();
     }
+  }
+
+  /**
+   * R2-R3 of the wake protocol: marks the head segment's count word as waited
+   * on, unless a record arrived or the window moved meanwhile (then returns
+   * false, and the caller looks again).
+   */
+  private markHead(): boolean {
+    const ctl = this.ctl;
+    const win = readWindow(ctl, this.win);
+    const at = countIndex(win.headPhys);
+    const raw = Atomics.load(ctl, at);
+    if (win.head * this.segCap + (raw & COUNT_MASK) > this.sequence) return false;
+    if ((raw & COUNT_WAITER) === 0 && Atomics.compareExchange(ctl, at, raw, raw | COUNT_WAITER) !== raw) return false;
+    return Atomics.load(ctl, H.WINDOW_VERSION) === win.version;
   }
 
   /** Yields each record's view as it arrives, waiting without spinning; ends when the cursor is released. */

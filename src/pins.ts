@@ -48,8 +48,6 @@ const END = 2;
 const GATED = 10;
 /** Budget segments the slot holds (see pin-lease.ts). */
 const RESERVED = 11;
-/** 1 while the slot's cursor is parked in `ready()` (see wake.ts). */
-const PARKED = 12;
 
 /** OWNER bit: the owner is releasing the slot. */
 const RELEASING = 1 << 29;
@@ -146,21 +144,6 @@ export class PinTable {
     Atomics.store(this.ctl, this.at(k) + GATED, 1);
   }
 
-  /** Marks slot `k`'s cursor as parked in `ready()`, or not (see wake.ts). */
-  setParked(k: number, parked: boolean): void {
-    Atomics.store(this.ctl, this.at(k) + PARKED, parked ? 1 : 0);
-  }
-
-  /** Writer side: whether any slot's cursor is parked (see wake.ts). */
-  anyParked(): boolean {
-    const ctl = this.ctl;
-    const hw = Math.min(Atomics.load(ctl, H.PIN_HIGH_WATER), this.slots);
-    for (let k = 0; k < hw; k++) {
-      if (Atomics.load(ctl, this.at(k) + PARKED) !== 0) return true;
-    }
-    return false;
-  }
-
   /**
    * Writer side: whether a gated slot still needs segment `seq` (its pinned
    * segment is at or before `seq`). Called only by `tryReserve`/`tryAppend`
@@ -223,7 +206,6 @@ export class PinTable {
     const segments = Atomics.exchange(ctl, at + RESERVED, 0);
     if (segments !== 0) Atomics.sub(ctl, H.BUDGET_USED, segments);
     const gated = Atomics.exchange(ctl, at + GATED, 0) !== 0;
-    Atomics.store(ctl, at + PARKED, 0);
     Atomics.compareExchange(ctl, at + OWNER, claimed, 0);
     return { segments, gated };
   }

@@ -1,59 +1,63 @@
 /**
  * Wake requests: how a cursor parked in `ready()` is woken by the next commit,
- * while a writer with nobody parked pays one load per commit.
+ * while a writer with nobody parked pays nothing beyond its publication.
  *
- * Words: H.NOTIFY (a counter readers `Atomics.waitAsync` on), H.WAITERS (a
- * hint: someone may be parked) and each pin slot's PARKED flag.
+ * A parked reader marks the head segment's count word with COUNT_WAITER. The
+ * writer already publishes with a compare-and-swap on that word, so a marked
+ * word fails it: only then does the writer take the slow path, publish and
+ * clear the mark in one compare-and-swap, and notify. (The previous protocol
+ * loaded a separate WAITERS word after every commit; an SC load after the
+ * publication measured 40% of the one-record-at-a-time rate.)
  *
  * Reader, one parking (cursor.ts `ready()`):
  *   R0 s = load NOTIFY
- *   R1 store PARKED = 1        (its own slot)
- *   R2 store WAITERS = 1
- *   R3 check for a record      (return if there is one, clearing PARKED)
+ *   R1 check for a record (return if there is one)
+ *   R2 read the window (head H, count word w of H's segment); if a record
+ *      arrived, go round; else compare-and-swap w -> w | COUNT_WAITER
+ *      (on failure, go round)
+ *   R3 if the window version changed since R2, go round
  *   R4 waitAsync(NOTIFY, s)
- *   R5 store PARKED = 0, and go round again
- * Writer, after publishing (commit, roll, release):
- *   C1 store the count         (the publication)
- *   C2 if load WAITERS != 0:
- *   C3   add NOTIFY 1;  C4 notify NOTIFY
- *   C5   store WAITERS = 0;  C6 if any slot is PARKED, store WAITERS = 1
+ * Writer:
+ *   C1 publish: compare-and-swap the count word from `published` to `next`
+ *   C2 if that failed because the word carries COUNT_WAITER: compare-and-swap
+ *      (published | WAITER) -> next, then C3 add NOTIFY 1 and notify
+ *   Roll: the full-segment publication is C1/C2 too; after flipping the window
+ *   to the new head (W1), load the old head's word (W2) and notify if marked.
+ *   Takeover: after the window flip F7, the same check on the sealed head.
  *
  * Invariant: a reader never stays parked while a record it has not seen is
- * published. Proof: say the reader parks at R4 with NOTIFY still s, and a
- * commit Y publishes a record R3 missed, so C1(Y) follows R3 and C2(Y)
- * follows R2. The last store to WAITERS before C2(Y) is R2's 1, or some
- * commit X's C5/C6 after R2; then X's scan C6 came after R1 and saw PARKED,
- * so X stored 1 last. Either way C2(Y) sees 1 and Y bumps NOTIFY (C3): if
- * before R4, the wait returns at once (the value is no longer s); if after,
- * the reader is parked and C4 wakes it. (The previous protocol let the writer
- * clear the flag after a reader set it again: a lost wake-up, found by
- * test/interleave/wake-up.test.ts.)
- *
- * The writer pays C3-C6 only while a reader is parked (and for the commits
- * between a wake and the reader clearing PARKED). A reader that dies parked
- * keeps its PARKED flag until `recoverThread` frees its slot.
+ * published. Proof: say the reader parks (R4) with NOTIFY still s. Its mark
+ * went on the word of the head H it read at R2, at count c. A record after
+ * c lands either in H, by a commit whose C1 follows R2 (R2's swap expected c
+ * and succeeded), so C1 sees the mark, C2 clears it and C3 bumps NOTIFY after
+ * R0: the wait returns at once or is notified; or in a later segment, after a
+ * roll of H whose window flip W1 follows R3 (R3 saw no flip), so W2 follows
+ * the mark (R2 < R3 < W1 < W2 in the single order of SC atomics) and notifies.
+ * A mark set after C2 cleared an earlier one is a new mark (R2 expects the
+ * unmarked count), so a later commit sees it. Checked under every
+ * interleaving by test/interleave/scenarios/wake-up.ts.
  */
-import { H } from "./control.ts";
-import type { PinTable } from "./pins.ts";
+import { COUNT_WAITER, H } from "./control.ts";
 
-/** Writer side, C2-C6: call after publishing. */
-export function wakeParked(ctl: Int32Array, pins: PinTable): void {
-  if (Atomics.load(ctl, H.WAITERS) === 0) return;
+/** Writer side, C3: wakes every parked reader (they re-check and park again if needed). */
+export function wakeParked(ctl: Int32Array): void {
   Atomics.add(ctl, H.NOTIFY, 1);
   Atomics.notify(ctl, H.NOTIFY);
-  Atomics.store(ctl, H.WAITERS, 0);
-  if (pins.anyParked()) Atomics.store(ctl, H.WAITERS, 1);
 }
 
-/** Reader side, R0-R2: announces a parking on `slot`; returns the NOTIFY value to wait on. */
-export function announceParking(ctl: Int32Array, pins: PinTable, slot: number): number {
-  const seen = Atomics.load(ctl, H.NOTIFY);
-  pins.setParked(slot, true);
-  Atomics.store(ctl, H.WAITERS, 1);
-  return seen;
+/**
+ * Writer side, C2: publishes `next` over a marked `published` count at word
+ * `at`. Returns false if the word is not `published` marked (a takeover sealed
+ * it: the writer is fenced).
+ */
+export function publishOverMark(ctl: Int32Array, at: number, published: number, next: number): boolean {
+  const marked = published | COUNT_WAITER;
+  if (Atomics.compareExchange(ctl, at, marked, next) !== marked) return false;
+  wakeParked(ctl);
+  return true;
 }
 
-/** Reader side, R5 (and the early return of R3). */
-export function endParking(pins: PinTable, slot: number): void {
-  pins.setParked(slot, false);
+/** Writer side, W2: wakes readers that marked a segment that is no longer the head. */
+export function wakeIfMarked(ctl: Int32Array, at: number): void {
+  if ((Atomics.load(ctl, at) & COUNT_WAITER) !== 0) wakeParked(ctl);
 }

@@ -37,6 +37,7 @@ import type { LogState } from "./log-state.ts";
 import { isPinned } from "./pins.ts";
 import type { RecordView } from "./record-view.ts";
 import { writeWindow } from "./window.ts";
+import { wakeIfMarked } from "./wake.ts";
 
 /** QUARANTINE_PHYS while a takeover is between F1 and F5. */
 const PENDING = -1;
@@ -118,6 +119,7 @@ export function takeOverHead<V extends RecordView, D>(
     st.prepareSegment(copy, seq, count);
   }
   writeWindow(ctl, oldest, seq, copy); // F7
+  wakeIfMarked(ctl, at); // readers parked on the sealed head continue in the copy (wake.ts)
   return count;
 }
 

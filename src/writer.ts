@@ -34,7 +34,7 @@ import type { RecordView } from "./record-view.ts";
 import { RecordSpan } from "./span.ts";
 import { beginRoll, endRoll, holdsClaim, releaseClaim } from "./claim.ts";
 import { WindowState, readWindow, writeWindow } from "./window.ts";
-import { wakeParked } from "./wake.ts";
+import { publishOverMark, wakeIfMarked } from "./wake.ts";
 import { acknowledgeTakeover, freeQuarantine, quarantinedPhys, takeOverHead } from "./writer-takeover.ts";
 
 /** Held by the finalizer: enough to give the claim back if a writer is dropped unreleased. */
@@ -275,14 +275,14 @@ export class Writer<V extends RecordView, D> implements Disposable {
     const expected = this.published;
     // A released writer's `published` is a value no count word holds, so this one
     // compare-and-swap is also the released check (one load less per record).
-    if (Atomics.compareExchange(this.ctl, this.countAt, expected, next) !== expected) this.commitRefused();
+    if (Atomics.compareExchange(this.ctl, this.countAt, expected, next) !== expected) this.commitRefused(next);
     this.published = next;
-    if (Atomics.load(this.ctl, H.WAITERS) !== 0) wakeParked(this.ctl, this.state.pins);
   }
 
-  private commitRefused(): never {
+  /** The publication failed: a parked reader marked the word (publish and wake), or the claim was taken. */
+  private commitRefused(next: number): void {
     if (this.released) throw new WriterReleasedError(this.takenOver);
-    this.fenced();
+    if (!publishOverMark(this.ctl, this.countAt, this.published, next)) this.fenced();
   }
 
   /** The claim was taken over: stop for good, tell the takeover, publish nothing. */
@@ -394,16 +394,16 @@ export class Writer<V extends RecordView, D> implements Disposable {
   release(): void {
     if (this.released) return;
     const expected = this.published;
-    const published = Atomics.compareExchange(this.ctl, this.countAt, expected, this.next) === expected;
+    const published =
+      Atomics.compareExchange(this.ctl, this.countAt, expected, this.next) === expected ||
+      publishOverMark(this.ctl, this.countAt, expected, this.next);
     this.stop();
     // Taken over before the publication, or between it and giving the claim back (found
     // by review): either way this writer has stopped, so tell the takeover.
     if (!published || !releaseClaim(this.ctl, this.lease.tag, this.lease.nonce)) {
       this.takenOver = true;
       acknowledgeTakeover(this.ctl, this.lease.nonce);
-      if (!published) return;
     }
-    wakeParked(this.ctl, this.state.pins);
   }
 
   /** Same as {@link release}; enables `using writer = ...`. */
@@ -420,10 +420,14 @@ export class Writer<V extends RecordView, D> implements Disposable {
     }
     // Mark the claim as mid-roll (a forced takeover waits for it), failing if the claim was taken.
     if (!beginRoll(ctl, this.lease.tag, this.lease.nonce)) this.fenced();
-    if (Atomics.compareExchange(ctl, this.countAt, this.published, this.segCap) !== this.published) {
+    if (
+      Atomics.compareExchange(ctl, this.countAt, this.published, this.segCap) !== this.published &&
+      !publishOverMark(ctl, this.countAt, this.published, this.segCap)
+    ) {
       endRoll(ctl, this.lease.tag);
       this.fenced();
     }
+    const oldCountAt = this.countAt;
     this.published = this.segCap;
     let evicted = -1;
     if (nextSeq - this.oldest > st.retainedSegments) {
@@ -439,9 +443,11 @@ export class Writer<V extends RecordView, D> implements Disposable {
     this.setHead(nextSeq, phys);
     this.next = 0;
     this.published = 0;
+    // W2 (wake.ts): a reader that marked the old head before the window flip is waiting
+    // for this new segment.
+    wakeIfMarked(ctl, oldCountAt);
     // A false here means a takeover ran out of patience mid-roll; stop before doing more.
     if (!endRoll(ctl, this.lease.tag)) this.fenced();
-    if (Atomics.load(ctl, H.WAITERS) !== 0) wakeParked(ctl, st.pins);
   }
 
   /**

@@ -17,6 +17,7 @@ const cases: [scenario: string, preemptions: number, what: string][] = [
   ["sequences", 1, "two-word sequences across 2^32"],
   ["snapshot-stability", 2, "pin versus recycle, the pin flip, refresh"],
   ["wake-up", 3, "ready() wake requests against commit"],
+  ["wake-up-roll", 2, "ready() wake requests across segment rolls"],
   ["budget-churn", 1, "pin release and budget"],
   ["claim-recovery", 2, "claim, release and recoverThread"],
   ["takeover", 2, "forceClaimWriter against a running writer"],

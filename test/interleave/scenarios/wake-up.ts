@@ -8,15 +8,17 @@ import { attach, expectRecord, recordFor, smallLog } from "./common.ts";
 
 const RECORDS = 3;
 
-export default scenario({
-  name: "ready() against commit",
-  setup: () => smallLog({ retainedCapacity: 8, segmentCapacity: 8 }),
+/** The scenario on a log of `segmentCapacity`-record segments, appending `records`. */
+export function wakeUp(name: string, segmentCapacity: number, records: number) {
+  return scenario({
+  name,
+  setup: () => smallLog({ retainedCapacity: 2 * segmentCapacity, segmentCapacity }),
   parties: [
     {
       name: "writer",
       run({ shared }) {
         const writer = attach(shared).tryClaimWriter()!;
-        for (let s = 0; s < RECORDS; s++) writer.append(recordFor(s));
+        for (let s = 0; s < records; s++) writer.append(recordFor(s));
       },
     },
     {
@@ -24,14 +26,17 @@ export default scenario({
       async run({ shared }) {
         const cursor = attach(shared).cursor({ from: 0 });
         let next = 0;
-        while (next < RECORDS) {
+        while (next < records) {
           cursor.poll((view, seq) => {
             expectRecord(view, seq, "cursor");
             next = seq + 1;
           });
-          if (next < RECORDS) await cursor.ready();
+          if (next < records) await cursor.ready();
         }
       },
     },
   ],
 });
+}
+
+export default wakeUp("ready() against commit", 8, RECORDS);
