@@ -53,8 +53,7 @@ const RESERVED = 11;
 const RELEASING = 1 << 29;
 /** OWNER bit: `recoverThread` is releasing the slot for its dead owner. */
 const RECOVERING = 1 << 30;
-/** Owner tags are below this. */
-export const MAX_OWNER_TAG = RELEASING;
+// Owner tags (thread id + 1, thread.ts) stay below RELEASING, and below CLAIM_ROLLING in the claim word.
 
 // A holder flipping its range this many times during one ~10 ns read is not a
 // reader, it is corruption; past it the writer treats the slot as pinning all.
@@ -132,11 +131,6 @@ export class PinTable {
   /** Records the budget slot `k` holds, so that recovery can return it. */
   setReserved(k: number, segments: number): void {
     Atomics.store(this.ctl, this.at(k) + RESERVED, segments);
-  }
-
-  /** Owner tag of slot `k` (0 when free), without the release bits. */
-  owner(k: number): number {
-    return Atomics.load(this.ctl, this.at(k) + OWNER) & ~(RELEASING | RECOVERING);
   }
 
   /** Marks slot `k` as gating the writer's `tryReserve` (see cursor.ts). */

@@ -209,12 +209,7 @@ export class Writer<V extends RecordView, D> implements Disposable {
    * gate or not, and changes nothing.
    */
   tryAppend(data: D): boolean {
-    if (this.next === this.limit) {
-      if (this.released) throw new WriterReleasedError(this.takenOver);
-      this.codec.write(this.scratch, data);
-      if (this.lapsGate()) return false;
-      this.roll();
-    }
+    if (this.next === this.limit && !this.rollFor(data, true)) return false;
     const view = this.reserve();
     this.next--;
     this.codec.write(view, data);
@@ -318,11 +313,26 @@ export class Writer<V extends RecordView, D> implements Disposable {
     this.commit();
   }
 
-  /** The head is full (or the writer released): check `data` in private memory, then roll. */
-  private rollFor(data: D): void {
+  /**
+   * The head is full (or the writer released): check `data` in private memory,
+   * then roll; with `respectGates`, return false instead when a gated cursor
+   * would be lapped. A rejected record therefore never rolls.
+   */
+  private rollFor(data: D, respectGates = false): boolean {
     if (this.released) throw new WriterReleasedError(this.takenOver);
     this.codec.write(this.scratch, data);
+    if (respectGates && this.lapsGate()) return false;
     this.roll();
+    return true;
+  }
+
+  /** Publishes `count` in the head: over the last published count, or over a parked reader's mark (then waking it). */
+  private tryPublish(count: number): boolean {
+    const expected = this.published;
+    return (
+      Atomics.compareExchange(this.ctl, this.countAt, expected, count) === expected ||
+      publishOverMark(this.ctl, this.countAt, expected, count)
+    );
   }
 
   /**
@@ -393,10 +403,7 @@ export class Writer<V extends RecordView, D> implements Disposable {
    */
   release(): void {
     if (this.released) return;
-    const expected = this.published;
-    const published =
-      Atomics.compareExchange(this.ctl, this.countAt, expected, this.next) === expected ||
-      publishOverMark(this.ctl, this.countAt, expected, this.next);
+    const published = this.tryPublish(this.next);
     this.stop();
     // Taken over before the publication, or between it and giving the claim back (found
     // by review): either way this writer has stopped, so tell the takeover.
@@ -420,10 +427,7 @@ export class Writer<V extends RecordView, D> implements Disposable {
     }
     // Mark the claim as mid-roll (a forced takeover waits for it), failing if the claim was taken.
     if (!beginRoll(ctl, this.lease.tag, this.lease.nonce)) this.fenced();
-    if (
-      Atomics.compareExchange(ctl, this.countAt, this.published, this.segCap) !== this.published &&
-      !publishOverMark(ctl, this.countAt, this.published, this.segCap)
-    ) {
+    if (!this.tryPublish(this.segCap)) {
       endRoll(ctl, this.lease.tag);
       this.fenced();
     }
@@ -492,8 +496,9 @@ export class Writer<V extends RecordView, D> implements Disposable {
     let kept = 0;
     for (let i = 0; i < retired.length; i++) {
       const seq = seqs[i]!;
-      // A segment whose sequence is still in the window (a takeover's prepared copy
-      // whose window flip never happened) is never freed before it is evicted.
+      // Retired segments are evicted ones (adoption frees unreachable segments still
+      // in the window's range); the sequence test guards that a segment is never
+      // freed before it has left the window.
       if (seq >= this.oldest || (n > 0 && isPinned(this.ranges, n, seq))) {
         retired[kept] = retired[i]!;
         seqs[kept++] = seq;
