@@ -7,6 +7,7 @@ import type { RecordCodec } from "./codec.ts";
 import { InvalidOptionError } from "./errors.ts";
 import type { RecordView } from "./record-view.ts";
 import type { Slab } from "./slab.ts";
+import { RangeIterator } from "./view-iterator.ts";
 
 /** A per-segment slice of a snapshot. */
 export class SegmentChunk<V extends RecordView, D> implements Iterable<V> {
@@ -103,7 +104,7 @@ export class SegmentChunk<V extends RecordView, D> implements Iterable<V> {
   }
 
   /** Iterates the chunk's records, yielding its flyweight. */
-  *[Symbol.iterator](): Iterator<V> {
-    for (let i = 0; i < this.length; i++) yield this.viewAt(i);
+  [Symbol.iterator](): Iterator<V> {
+    return new RangeIterator(this, this.viewAt(0), this.byteOffset, this.byteEnd, this.recordBytes);
   }
 }

@@ -21,6 +21,7 @@ import { PinLease } from "./pin-lease.ts";
 import type { RecordView } from "./record-view.ts";
 import type { SegmentStore } from "./segment-store.ts";
 import { SegmentChunk } from "./chunk.ts";
+import { SegmentsIterator } from "./view-iterator.ts";
 import { WindowState, readOldest, readWindow } from "./window.ts";
 
 const snapshotFinalizer = new FinalizationRegistry<PinLease>((lease) => lease.release());
@@ -210,9 +211,10 @@ export class Snapshot<V extends RecordView, D> implements Iterable<V>, Disposabl
       const phys = this.segs[s]!;
       const count = s === this.segCount - 1 ? this.lastCount : this.segCap;
       const base = store.base(phys);
+      const end = base + count * rec;
       view._wrapSlab(store.slab(phys), base);
-      for (let i = 0; i < count; i++) {
-        view.byteOffset = base + i * rec;
+      for (let offset = base; offset < end; offset += rec) {
+        view.byteOffset = offset;
         fn(view, seq++);
       }
     }
@@ -221,7 +223,7 @@ export class Snapshot<V extends RecordView, D> implements Iterable<V>, Disposabl
   /** Iterates records oldest first, yielding the snapshot's flyweight view. */
   [Symbol.iterator](): Iterator<V> {
     this.check();
-    return new SnapshotIterator(this, this.segs, this.segCount, this.lastCount, this.segCap, this.recBytes, this.state.store, this.flyweight);
+    return new SegmentsIterator(this, this.segs, this.segCount, this.lastCount, this.segCap, this.recBytes, this.state.store, this.flyweight);
   }
 
   /** Same as `[Symbol.iterator]()`. */
@@ -281,39 +283,5 @@ export class Snapshot<V extends RecordView, D> implements Iterable<V>, Disposabl
   /** Same as {@link release}; enables `using snap = log.snapshot()`. */
   [Symbol.dispose](): void {
     this.release();
-  }
-}
-
-/** Flat iterator: walks the segment map directly and reuses one result object. */
-class SnapshotIterator<V extends RecordView> implements Iterator<V> {
-  private readonly result: IteratorResult<V>;
-  private s = -1;
-  private i = 0;
-  private end = 0;
-  private base = 0;
-  constructor(
-    /** Held so the snapshot (and its pin) lives as long as the iterator. */
-    readonly owner: object,
-    private readonly segs: Int32Array,
-    private readonly segCount: number,
-    private readonly lastCount: number,
-    private readonly segCap: number,
-    private readonly recBytes: number,
-    private readonly store: SegmentStore,
-    private readonly view: V,
-  ) {
-    this.result = { done: false, value: view };
-  }
-  next(): IteratorResult<V> {
-    while (this.i === this.end) {
-      if (++this.s >= this.segCount) return { done: true, value: undefined };
-      const phys = this.segs[this.s]!;
-      this.base = this.store.base(phys);
-      this.view._wrapSlab(this.store.slab(phys), this.base);
-      this.i = 0;
-      this.end = this.s === this.segCount - 1 ? this.lastCount : this.segCap;
-    }
-    this.view.byteOffset = this.base + this.i++ * this.recBytes;
-    return this.result;
   }
 }

@@ -50,3 +50,37 @@ test("a write span exposes manual positioning too", () => {
   expect(ids(log.snapshot())).toEqual(range(0, 8));
   expect(() => writer.reserveMany(0)).toThrow(RangeError);
 });
+
+test("for...of over a snapshot and over each chunk agrees with forEach at every fill level, empty head included", () => {
+  const [writer, log] = newLog(7, 3);
+  let next = 0;
+  for (let fill = 0; fill < 24; fill++) {
+    appendValues(writer, next, next + 1);
+    next++;
+    // A reserved, unpublished record: at a segment boundary it rolls to an empty head.
+    writer.reserve().id = next;
+    {
+      const snap = log.snapshot();
+      const viaEach: number[] = [];
+      snap.forEach((v, s) => {
+        expect(s).toBe(v.id);
+        viaEach.push(v.id);
+      });
+      const viaOf: number[] = [];
+      for (const v of snap) viaOf.push(v.id);
+      const viaChunks: number[] = [];
+      for (const chunk of snap.chunks()) for (const v of chunk) viaChunks.push(v.id);
+      expect(viaOf).toEqual(viaEach);
+      expect(viaChunks).toEqual(viaEach);
+      expect(viaEach.length).toBe(snap.length);
+      // A finished iterator stays finished.
+      const it = snap[Symbol.iterator]();
+      for (let i = 0; i < snap.length; i++) expect(it.next().done).toBe(false);
+      expect(it.next().done).toBe(true);
+      expect(it.next().done).toBe(true);
+      snap.release();
+    }
+    writer.commit();
+    next++;
+  }
+});
