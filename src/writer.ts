@@ -347,13 +347,34 @@ export class Writer<V extends RecordView, D> implements Disposable {
     const codec = this.codec;
     let n = 0;
     try {
-      for (const data of records) {
-        if (this.next === this.limit) this.rollFor(data);
-        const view = this.reserve();
-        this.next--;
-        codec.write(view, data);
-        this.next++;
-        n++;
+      if (Array.isArray(records)) {
+        // Arrays (the common case) skip the iterator and reserve(): records are checked
+        // and stored straight into the head's slots, and `next` advances once per segment
+        // run. A record that fails its checks throws before `next` covers its slot.
+        const list = records as readonly D[];
+        const view = this.view;
+        const rec = this.recBytes;
+        while (n < list.length) {
+          if (this.next === this.limit) this.rollFor(list[n]!);
+          const start = this.next;
+          const run = Math.min(list.length - n, this.limit - start);
+          let offset = this.segBase + start * rec;
+          for (let k = 0; k < run; k++, offset += rec) {
+            view.byteOffset = offset;
+            codec.write(view, list[n + k]!);
+            this.next = start + k + 1;
+          }
+          n += run;
+        }
+      } else {
+        for (const data of records) {
+          if (this.next === this.limit) this.rollFor(data);
+          const view = this.reserve();
+          this.next--;
+          codec.write(view, data);
+          this.next++;
+          n++;
+        }
       }
     } catch (error) {
       // Whatever stopped the loop, publish the prefix now rather than leave it for an unrelated

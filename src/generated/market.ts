@@ -106,10 +106,10 @@ export const Trade = {
     }
     const d = data as TradeData;
     if (typeof d.ts !== "number") checkFloat(record, path, "ts", d.ts);
-    if (!(typeof d.id === "number" && Number.isInteger(d.id) && d.id >= 0 && d.id <= 4294967295)) checkInt(record, path, "id", d.id, 0, 4294967295, "u32");
+    if (!(typeof d.id === "number" && (d.id >>> 0) === d.id)) checkInt(record, path, "id", d.id, 0, 4294967295, "u32");
     if (typeof d.price !== "number") checkFloat(record, path, "price", d.price);
-    if (!(typeof d.qty === "number" && Number.isInteger(d.qty) && d.qty >= 0 && d.qty <= 4294967295)) checkInt(record, path, "qty", d.qty, 0, 4294967295, "u32");
-    if (!(typeof d.side === "number" && Number.isInteger(d.side) && d.side >= 0 && d.side <= 255)) checkInt(record, path, "side", d.side, 0, 255, "u8");
+    if (!(typeof d.qty === "number" && (d.qty >>> 0) === d.qty)) checkInt(record, path, "qty", d.qty, 0, 4294967295, "u32");
+    if (!(typeof d.side === "number" && (d.side & 0xff) === d.side)) checkInt(record, path, "side", d.side, 0, 255, "u8");
     return d;
   },
   /** Stores an already checked `data` through the view's setters (no type or range checks). */
@@ -249,8 +249,8 @@ export const Tick = {
     const d = data as TickData;
     if (typeof d.ts !== "number") checkFloat(record, path, "ts", d.ts);
     if (typeof d.price !== "number") checkFloat(record, path, "price", d.price);
-    if (!(typeof d.qty === "number" && Number.isInteger(d.qty) && d.qty >= 0 && d.qty <= 4294967295)) checkInt(record, path, "qty", d.qty, 0, 4294967295, "u32");
-    if (!(typeof d.symbolId === "number" && Number.isInteger(d.symbolId) && d.symbolId >= 0 && d.symbolId <= 65535)) checkInt(record, path, "symbolId", d.symbolId, 0, 65535, "u16");
+    if (!(typeof d.qty === "number" && (d.qty >>> 0) === d.qty)) checkInt(record, path, "qty", d.qty, 0, 4294967295, "u32");
+    if (!(typeof d.symbolId === "number" && (d.symbolId & 0xffff) === d.symbolId)) checkInt(record, path, "symbolId", d.symbolId, 0, 65535, "u16");
     checkInt(record, path, "side", d.side, 0, 1, "Side");
     {
       const s = checkString(record, path, "symbol", d.symbol);
@@ -262,7 +262,7 @@ export const Tick = {
       const a = checkArray(record, path, "depth", d.depth, 3);
       for (let i = 0; i < 3; i++) {
         const x = a[i];
-        if (!(typeof x === "number" && Number.isInteger(x) && x >= 0 && x <= 4294967295)) checkInt(record, path, "depth", x, 0, 4294967295, "u32");
+        if (!(typeof x === "number" && (x >>> 0) === x)) checkInt(record, path, "depth", x, 0, 4294967295, "u32");
       }
     }
     return d;
@@ -354,7 +354,7 @@ export const BookLevel = {
     }
     const d = data as BookLevelData;
     if (typeof d.price !== "number") checkFloat(record, path, "price", d.price);
-    if (!(typeof d.size === "number" && Number.isInteger(d.size) && d.size >= 0 && d.size <= 4294967295)) checkInt(record, path, "size", d.size, 0, 4294967295, "u32");
+    if (!(typeof d.size === "number" && (d.size >>> 0) === d.size)) checkInt(record, path, "size", d.size, 0, 4294967295, "u32");
     return d;
   },
   /** Stores an already checked `data` through the view's setters (no type or range checks). */
@@ -466,7 +466,7 @@ export const Quote = {
     }
     const d = data as QuoteData;
     if (typeof d.ts !== "number") checkFloat(record, path, "ts", d.ts);
-    if (!(typeof d.symbolId === "number" && Number.isInteger(d.symbolId) && d.symbolId >= 0 && d.symbolId <= 65535)) checkInt(record, path, "symbolId", d.symbolId, 0, 65535, "u16");
+    if (!(typeof d.symbolId === "number" && (d.symbolId & 0xffff) === d.symbolId)) checkInt(record, path, "symbolId", d.symbolId, 0, 65535, "u16");
     BookLevel.check(d.bid, record, path === "" ? "bid." : path + "bid.");
     BookLevel.check(d.ask, record, path === "" ? "ask." : path + "ask.");
     return d;

@@ -89,10 +89,23 @@ describe("scalars", () => {
       ["a_u8", 256], ["a_u8", -1], ["a_i8", 128], ["a_i8", -129], ["a_u16", 65536], ["a_i16", -32769],
       ["a_u32", 2 ** 32], ["a_u32", -1], ["a_i32", 2 ** 31], ["a_i32", -(2 ** 31) - 1], ["a_u32", 1.5],
       ["a_u64", -1n], ["a_u64", 2n ** 64n], ["a_i64", 2n ** 63n], ["a_i64", -(2n ** 63n) - 1n],
+      // The generated checks are bit identities (`(v & 0xff) === v`, ...): values that wrap
+      // to an in-range value, NaN, infinities and fractions must all still be refused.
+      ["a_u8", 256 + 7], ["a_u16", 65536 + 7], ["a_u16", -1], ["a_i16", 32768], ["a_i16", 65535],
+      ["a_u32", 2 ** 32 + 7], ["a_u32", 2 ** 53], ["a_i32", 2 ** 32 - 1], ["a_i8", 255],
     ];
+    for (const field of ["a_u8", "a_i8", "a_u16", "a_i16", "a_u32", "a_i32"] as const) {
+      for (const value of [NaN, Infinity, -Infinity, 0.5, -0.5]) cases.push([field, value]);
+    }
     for (const [field, value] of cases) {
       expectFieldError(() => Scalars.write(view, { ...scalarsMax, [field]: value } as ScalarsData), FieldRangeError, field, "Scalars");
     }
+  });
+
+  test("-0 is accepted by every integer type and stored as 0", () => {
+    const view = Scalars.view(sab(Scalars));
+    Scalars.write(view, { ...scalarsMax, a_u8: -0, a_i8: -0, a_u16: -0, a_i16: -0, a_u32: -0, a_i32: -0 });
+    for (const field of ["a_u8", "a_i8", "a_u16", "a_i16", "a_u32", "a_i32"] as const) expect(Object.is(view[field], 0)).toBe(true);
   });
 
   test("missing fields and wrong types throw RecordFieldError naming the field", () => {

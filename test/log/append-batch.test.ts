@@ -71,6 +71,25 @@ describe("appendBatch", () => {
     expect(ids(log.snapshot())).toEqual([0, 1, 2]);
   });
 
+  test("a bad record at any position, in an array or any iterable, across segment boundaries: exactly the prefix is published", () => {
+    for (const form of ["array", "generator"] as const) {
+      for (const before of [0, 1, 3, 4, 5]) {
+        for (let bad = 0; bad < 10; bad++) {
+          const [writer, log] = newLog(64, 4);
+          appendValues(writer, 0, before);
+          const batch = range(before, before + 10).map(tradeFor);
+          batch[bad] = { ...batch[bad]!, id: -1 };
+          const input = form === "array" ? batch : (function* () { yield* batch; })();
+          expect(() => writer.appendBatch(input)).toThrow(FieldRangeError);
+          expect(ids(log.snapshot())).toEqual(range(0, before + bad));
+          expect(writer.nextSequence).toBe(before + bad);
+          writer.append(tradeFor(before + bad)); // continues exactly after the prefix
+          expect(ids(log.snapshot())).toEqual(range(0, before + bad + 1));
+        }
+      }
+    }
+  });
+
   test("appendBatch on a released writer is a typed error", () => {
     const [writer] = newLog(4, 2);
     writer.release();
