@@ -5,19 +5,19 @@
  * Records are declared in `schemas/*.ts` with the types of `atomic-log/schema`
  * and turned into codecs and flyweight views by `atomic-log codegen`.
  */
-export { AtomicLog, type LogStats, type RecoveryReport, type WatchableWorker } from "./log.ts";
-export { Cursor, type CursorOptions, type CursorStart } from "./cursor.ts";
-export { Dispatcher, type Consumer, type ConsumerStats, type DispatcherOptions } from "./dispatcher.ts";
-export type { LogHandle } from "./handle.ts";
-export { Writer } from "./writer.ts";
-export { RecordSpan, type ReadSpan, type WriteSpan } from "./span.ts";
-export { Snapshot } from "./snapshot.ts";
-export { SegmentChunk } from "./chunk.ts";
-export type { LogOptions } from "./options.ts";
-export type { RecordCodec, FieldInfo, FieldKind, ViewOf, DataOf } from "./codec.ts";
-export { RecordView, type ViewLayout } from "./record-view.ts";
-export { Slab } from "./slab.ts";
-export { truncateUtf8, utf8Length } from "./utf8.ts";
+export { AtomicLog, type LogStats, type RecoveryReport, type WatchableWorker } from "./log/log.ts";
+export { Cursor, type CursorOptions, type CursorStart } from "./log/cursor.ts";
+export { Dispatcher, type Consumer, type ConsumerStats, type DispatcherOptions } from "./log/dispatcher.ts";
+export type { LogHandle } from "./log/handle.ts";
+export { Writer } from "./log/writer.ts";
+export { RecordSpan, type ReadSpan, type WriteSpan } from "./log/span.ts";
+export { Snapshot } from "./log/snapshot.ts";
+export { SegmentChunk } from "./log/chunk.ts";
+export type { LogOptions } from "./log/options.ts";
+export type { RecordCodec, FieldInfo, FieldKind, ViewOf, DataOf } from "./records/codec.ts";
+export { RecordView, type ViewLayout } from "./records/record-view.ts";
+export { Slab } from "./records/slab.ts";
+export { truncateUtf8, utf8Length } from "./records/utf8.ts";
 export {
   AtomicLogError,
   type AtomicLogErrorCode,

@@ -83,7 +83,7 @@ describe("src/generated", () => {
       cpSync(join(ROOT, "schemas"), join(tmp, "schemas"), { recursive: true });
       const out = join(tmp, "src/generated");
       const proc = Bun.spawnSync(
-        [process.execPath, join(ROOT, "codegen/cli.ts"), "schemas", "--out", "src/generated", "--runtime", "../codec-runtime.ts"],
+        [process.execPath, join(ROOT, "codegen/cli.ts"), "schemas", "--out", "src/generated", "--runtime", "../records/codec-runtime.ts"],
         { cwd: tmp },
       );
       expect(proc.stderr.toString()).toBe("");

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { FieldRangeError, InvalidOptionError, RecordFieldError } from "../../src/errors.ts";
-import { truncateUtf8, utf8Length, writeUtf8 } from "../../src/utf8.ts";
+import { truncateUtf8, utf8Length, writeUtf8 } from "../../src/records/utf8.ts";
 import { Trade, Quote, records as marketRecords } from "../../src/generated/market.ts";
 import * as fixtureSchema from "../fixtures/schemas/all-types.ts";
 import * as sharedSchema from "../fixtures/schemas/shared.ts";

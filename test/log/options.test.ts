@@ -8,7 +8,7 @@ import {
   SnapshotReleasedError,
   WriterReleasedError,
 } from "../../src/index.ts";
-import { MAX_POOL_BYTES, TAKEOVER_SPARE, resolveOptions } from "../../src/options.ts";
+import { MAX_POOL_BYTES, TAKEOVER_SPARE, resolveOptions } from "../../src/log/options.ts";
 import { Large } from "../golden/fixtures/large.ts";
 import { Trade } from "../support/trade.ts";
 import { newLog, thrown, tradeFor } from "../support/log-helpers.ts";

@@ -7,8 +7,8 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { AtomicLog, InvalidOptionError, Slab, WriterReleasedError, type FieldKind, type RecordCodec, type RecordView } from "../../src/index.ts";
-import { MAX_POOL_BYTES, resolveOptions } from "../../src/options.ts";
-import { MAX_SLAB_BYTES } from "../../src/slab.ts";
+import { MAX_POOL_BYTES, resolveOptions } from "../../src/log/options.ts";
+import { MAX_SLAB_BYTES } from "../../src/records/slab.ts";
 import { Trade } from "../support/trade.ts";
 import { thrown, tradeFor } from "../support/log-helpers.ts";
 import { Arrays, Color, Deep, Delta, Enums, Scalars, Strings } from "../golden/fixtures/all-types.ts";

@@ -14,7 +14,7 @@
  * Every record read, anywhere, is checked against a known function of its
  * sequence; zero violations, the writer never fails, and afterwards no pin,
  * gate, slot or budget is left over (but for the documented leak of one
- * budget step per killed thread, see src/pin-lease.ts).
+ * budget step per killed thread, see src/shared/pin-lease.ts).
  *
  * STRESS_MS sets the length of phases 1 and 2 (default 3000 each); STRESS_KILLS
  * the number of kills (default 20); STRESS_SEED replays a run's random choices
@@ -227,7 +227,7 @@ test(`stress kills: a pin-churning worker terminated ${KILLS} times at random mo
       throw new Error(`victim ${k} (seed ${SEED + 200 + k}): ${violations} violations, the first: ${what}`);
     }
     // Everything the dead thread held is released, but for at most one budget step of at most a
-    // window: src/pin-lease.ts documents a kill inside a grow or shrink; a kill inside a release,
+    // window: src/shared/pin-lease.ts documents a kill inside a grow or shrink; a kill inside a release,
     // between PinTable.free's exchange of RESERVED and its subtraction from BUDGET_USED, leaks the
     // same way and is observed too (fixtures/leak-diagnosis.ts tells them apart). Sizes are printed.
     expect(after.pins).toBe(0);

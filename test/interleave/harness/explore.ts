@@ -40,7 +40,7 @@ import {
   P,
 } from "./sync.ts";
 import type { Scenario } from "./scenario.ts";
-import { H } from "../../../src/control.ts";
+import { H } from "../../../src/shared/control.ts";
 
 /** Result of exploring one scenario. */
 export interface ExploreResult {
@@ -272,7 +272,7 @@ function runExecution(
   return result;
 }
 
-/** The word the library loads as a spin-loop hint (`pause()` in src/control.ts). */
+/** The word the library loads as a spin-loop hint (`pause()` in src/shared/control.ts). */
 const PAUSE_WORD = H.PAUSE;
 
 /** Whether `party`'s pending access (kind, index) conflicts with anything party `other` does. */

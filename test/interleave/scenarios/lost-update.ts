@@ -4,7 +4,7 @@
  * atomic add); under some interleaving one increment is lost. If the
  * explorer ever stops finding this, it has stopped exploring.
  */
-import { H } from "../../../src/control.ts";
+import { H } from "../../../src/shared/control.ts";
 import { ensure, scenario, type Party } from "../harness/scenario.ts";
 import { smallLog } from "./common.ts";
 

@@ -8,7 +8,7 @@
  * idles). Recovery once read the owner and then swapped the nonce in two
  * steps, and acknowledged U's takeover (found by review).
  */
-import { H } from "../../../src/control.ts";
+import { H } from "../../../src/shared/control.ts";
 import { ensure, scenario } from "../harness/scenario.ts";
 import { attach, recordFor, smallLog } from "./common.ts";
 

@@ -1,6 +1,6 @@
 /**
  * A force-claimer killed at any step of a takeover (F1-F7 in
- * src/writer-takeover.ts); the old writer never returns; a successor
+ * src/log/writer-takeover.ts); the old writer never returns; a successor
  * recovers the force-claimer's thread, claims (completing the takeover),
  * holds a window-sized snapshot and appends.
  *

@@ -10,7 +10,7 @@
  * a stale nonce, and a writer fenced inside release() never acknowledged:
  * found by review.)
  */
-import { H } from "../../../src/control.ts";
+import { H } from "../../../src/shared/control.ts";
 import { WriterReleasedError, WriterTakeoverPendingError } from "../../../src/index.ts";
 import { ensure, scenario } from "../harness/scenario.ts";
 import { attach, recordFor, smallLog } from "./common.ts";

@@ -11,14 +11,14 @@
  * (Disruptor-style batching). `ready()` parks on `Atomics.waitAsync`; the
  * writer pays for a notify only while someone is parked.
  */
-import { COUNT_MASK, COUNT_WAITER, H, countIndex } from "./control.ts";
-import { InvalidOptionError, SnapshotBudgetError, SnapshotReleasedError } from "./errors.ts";
+import { COUNT_MASK, COUNT_WAITER, H, countIndex } from "../shared/control.ts";
+import { InvalidOptionError, SnapshotBudgetError, SnapshotReleasedError } from "../errors.ts";
 import type { AtomicLog } from "./log.ts";
 import type { LogState } from "./log-state.ts";
-import { PinLease } from "./pin-lease.ts";
-import type { RecordView } from "./record-view.ts";
+import { PinLease } from "../shared/pin-lease.ts";
+import type { RecordView } from "../records/record-view.ts";
 import { RecordSpan } from "./span.ts";
-import { WindowState, readOldest, readWindow } from "./window.ts";
+import { WindowState, readOldest, readWindow } from "../shared/window.ts";
 
 /** Where a new cursor starts: the oldest retained record, the next record to be written, or a sequence number. */
 export type CursorStart = "oldest" | "latest" | number;

@@ -3,13 +3,13 @@
  * segment store and the codec. Writers, snapshots and cursors all read
  * through it; everything here except the codec is shared memory.
  */
-import type { RecordCodec } from "./codec.ts";
-import { COUNT_MASK, FORMAT, H, MAGIC, SEG, SEG_BASE, SEG_WORDS, controlGeometry, countIndex, loadPair, storePair } from "./control.ts";
+import type { RecordCodec } from "../records/codec.ts";
+import { COUNT_MASK, FORMAT, H, MAGIC, SEG, SEG_BASE, SEG_WORDS, controlGeometry, countIndex, loadPair, storePair } from "../shared/control.ts";
 import type { LogGeometry } from "./options.ts";
-import { PinTable } from "./pins.ts";
-import type { RecordView } from "./record-view.ts";
-import { MemorySegmentStore, type SegmentStore } from "./segment-store.ts";
-import { type WindowState, readWindow, writeWindow } from "./window.ts";
+import { PinTable } from "../shared/pins.ts";
+import type { RecordView } from "../records/record-view.ts";
+import { MemorySegmentStore, type SegmentStore } from "../store/segment-store.ts";
+import { type WindowState, readWindow, writeWindow } from "../shared/window.ts";
 
 /** Fingerprints are 16 hex digits; the control block keeps them as two words. */
 export function fingerprintWords(fingerprint: string): [number, number] {

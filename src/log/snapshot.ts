@@ -13,16 +13,16 @@
  * bound. When nothing rolled since the last capture, refresh is two atomic
  * loads.
  */
-import { COUNT_MASK, H, countIndex } from "./control.ts";
-import { InvalidOptionError, SnapshotBudgetError, SnapshotReleasedError } from "./errors.ts";
+import { COUNT_MASK, H, countIndex } from "../shared/control.ts";
+import { InvalidOptionError, SnapshotBudgetError, SnapshotReleasedError } from "../errors.ts";
 import type { AtomicLog } from "./log.ts";
 import type { LogState } from "./log-state.ts";
-import { PinLease } from "./pin-lease.ts";
-import type { RecordView } from "./record-view.ts";
-import type { SegmentStore } from "./segment-store.ts";
+import { PinLease } from "../shared/pin-lease.ts";
+import type { RecordView } from "../records/record-view.ts";
+import type { SegmentStore } from "../store/segment-store.ts";
 import { SegmentChunk } from "./chunk.ts";
 import { SegmentsIterator } from "./view-iterator.ts";
-import { WindowState, readOldest, readWindow } from "./window.ts";
+import { WindowState, readOldest, readWindow } from "../shared/window.ts";
 
 const snapshotFinalizer = new FinalizationRegistry<PinLease>((lease) => lease.release());
 /** Captures retried because the writer evicted mid-capture, before keeping a shorter, still consistent window. */

@@ -5,7 +5,7 @@
  * the buffer's {@link Slab} and a byte offset. Generated subclasses add a typed
  * getter and setter per field at fixed offsets. Repositioning never allocates.
  */
-import { InvalidOptionError } from "./errors.ts";
+import { InvalidOptionError } from "../errors.ts";
 import { Slab } from "./slab.ts";
 
 const EMPTY = Slab.of(new ArrayBuffer(0));

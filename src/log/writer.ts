@@ -24,17 +24,17 @@
  * released in one worker can be claimed again in any other and continues the
  * same sequence.
  */
-import type { RecordCodec } from "./codec.ts";
-import { COUNT_MASK, H, countIndex } from "./control.ts";
-import { AtomicLogError, InvalidOptionError, SequenceOverflowError, WriterReleasedError } from "./errors.ts";
+import type { RecordCodec } from "../records/codec.ts";
+import { COUNT_MASK, H, countIndex } from "../shared/control.ts";
+import { AtomicLogError, InvalidOptionError, SequenceOverflowError, WriterReleasedError } from "../errors.ts";
 import type { AtomicLog } from "./log.ts";
 import type { LogState } from "./log-state.ts";
-import { isPinned } from "./pins.ts";
-import type { RecordView } from "./record-view.ts";
+import { isPinned } from "../shared/pins.ts";
+import type { RecordView } from "../records/record-view.ts";
 import { RecordSpan } from "./span.ts";
-import { beginRoll, endRoll, holdsClaim, releaseClaim } from "./claim.ts";
-import { WindowState, readWindow, writeWindow } from "./window.ts";
-import { publishOverMark, wakeIfMarked } from "./wake.ts";
+import { beginRoll, endRoll, holdsClaim, releaseClaim } from "../shared/claim.ts";
+import { WindowState, readWindow, writeWindow } from "../shared/window.ts";
+import { publishOverMark, wakeIfMarked } from "../shared/wake.ts";
 import { acknowledgeTakeover, freeQuarantine, quarantinedPhys, takeOverHead } from "./writer-takeover.ts";
 
 /** Held by the finalizer: enough to give the claim back if a writer is dropped unreleased. */

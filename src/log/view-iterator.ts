@@ -5,8 +5,8 @@
  * to the next segment is out of line. That split doubled `for...of` over a
  * snapshot (bench/log.bench.ts, "snapshot() + for...of").
  */
-import type { RecordView } from "./record-view.ts";
-import type { SegmentStore } from "./segment-store.ts";
+import type { RecordView } from "../records/record-view.ts";
+import type { SegmentStore } from "../store/segment-store.ts";
 
 /** Iterates one contiguous run of records: [byteOffset, byteEnd) of one slab the view already wraps. */
 export class RangeIterator<V extends RecordView> implements Iterator<V> {

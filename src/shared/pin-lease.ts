@@ -18,7 +18,7 @@
  * 100 when killing threads that do nothing but pin steps.
  */
 import { H } from "./control.ts";
-import { TooManySnapshotsError } from "./errors.ts";
+import { TooManySnapshotsError } from "../errors.ts";
 import type { PinTable } from "./pins.ts";
 import { ownerTag } from "./thread.ts";
 

@@ -2,7 +2,7 @@
  * Where record bytes live. The log engine sees segments only through this
  * interface, so the in-memory pool and the file-backed store share one engine.
  */
-import { Slab } from "./slab.ts";
+import { Slab } from "../records/slab.ts";
 
 /** Backing storage for a fixed pool of segments. */
 export interface SegmentStore {

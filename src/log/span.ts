@@ -4,7 +4,7 @@
  * position `view` yourself at `base + i * recordBytes` (fastest). The owner
  * reuses the span object on its next call.
  */
-import type { RecordView } from "./record-view.ts";
+import type { RecordView } from "../records/record-view.ts";
 
 /** Consecutive records in one segment, read or written through one flyweight. */
 export class RecordSpan<V extends RecordView> {

@@ -6,7 +6,7 @@
  * truncation. Callers who want truncation call {@link truncateUtf8} first; it
  * never splits a code point.
  */
-import { FieldRangeError } from "./errors.ts";
+import { FieldRangeError } from "../errors.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: false });

@@ -2,12 +2,12 @@
  * Log handles: the structured-cloneable description of a log that is posted
  * to a worker, and the checks that turn one back into a log there.
  */
-import type { RecordCodec } from "./codec.ts";
-import { FORMAT, H, MAGIC, controlGeometry } from "./control.ts";
-import { FingerprintMismatchError, InvalidHandleError, describeValue } from "./errors.ts";
+import type { RecordCodec } from "../records/codec.ts";
+import { FORMAT, H, MAGIC, controlGeometry } from "../shared/control.ts";
+import { FingerprintMismatchError, InvalidHandleError, describeValue } from "../errors.ts";
 import { LogState, fingerprintWords } from "./log-state.ts";
-import type { RecordView } from "./record-view.ts";
-import { attachStore, type StoreHandle } from "./segment-store.ts";
+import type { RecordView } from "../records/record-view.ts";
+import { attachStore, type StoreHandle } from "../store/segment-store.ts";
 
 /**
  * Everything a worker needs to open the same log, zero-copy: shared buffers

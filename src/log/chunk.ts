@@ -3,10 +3,10 @@
  * buffer. For tight loops, `at(i)` moves one flyweight; for raw access,
  * `buffer`, `byteOffset` and `recordBytes` locate the records directly.
  */
-import type { RecordCodec } from "./codec.ts";
-import { InvalidOptionError } from "./errors.ts";
-import type { RecordView } from "./record-view.ts";
-import type { Slab } from "./slab.ts";
+import type { RecordCodec } from "../records/codec.ts";
+import { InvalidOptionError } from "../errors.ts";
+import type { RecordView } from "../records/record-view.ts";
+import type { Slab } from "../records/slab.ts";
 import { RangeIterator } from "./view-iterator.ts";
 
 /** A per-segment slice of a snapshot. */

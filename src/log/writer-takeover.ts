@@ -32,12 +32,12 @@
  * A writer that adopts the log with the head sealed, or the quarantine word
  * PENDING, completes F4-F7 itself (the force-claimer died midway).
  */
-import { COUNT_MASK, COUNT_SEALED, H, countIndex } from "./control.ts";
+import { COUNT_MASK, COUNT_SEALED, H, countIndex } from "../shared/control.ts";
 import type { LogState } from "./log-state.ts";
-import { isPinned } from "./pins.ts";
-import type { RecordView } from "./record-view.ts";
-import { writeWindow } from "./window.ts";
-import { wakeIfMarked } from "./wake.ts";
+import { isPinned } from "../shared/pins.ts";
+import type { RecordView } from "../records/record-view.ts";
+import { writeWindow } from "../shared/window.ts";
+import { wakeIfMarked } from "../shared/wake.ts";
 
 /** QUARANTINE_PHYS while a takeover is between F1 and F5. */
 const PENDING = -1;

@@ -8,7 +8,7 @@
  * writer preempted (or killed) mid-update never blocks a reader.
  */
 import { H, WIN, WINDOW_ENTRY, loadPair, storePair } from "./control.ts";
-import { AtomicLogError } from "./errors.ts";
+import { AtomicLogError } from "../errors.ts";
 
 /** A consistent copy of the window, reused to avoid allocation. */
 export class WindowState {

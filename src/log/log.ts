@@ -3,21 +3,21 @@
  * and snapshots. Any number of `AtomicLog` objects, in any number of workers,
  * can refer to the same shared memory.
  */
-import { forceClaim, isClaimed, releaseClaimOf, tryClaim } from "./claim.ts";
+import { forceClaim, isClaimed, releaseClaimOf, tryClaim } from "../shared/claim.ts";
 import { acknowledgeFor, cancelTakeover, recordFencedWriter, reserveTakeover } from "./writer-takeover.ts";
-import { ownerTag } from "./thread.ts";
-import { WriterReleasedError, WriterTakeoverPendingError } from "./errors.ts";
+import { ownerTag } from "../shared/thread.ts";
+import { WriterReleasedError, WriterTakeoverPendingError } from "../errors.ts";
 import { Cursor, type CursorOptions } from "./cursor.ts";
 import { attachState, makeHandle, type LogHandle } from "./handle.ts";
-import type { RecordCodec } from "./codec.ts";
-import { H, loadPair } from "./control.ts";
+import type { RecordCodec } from "../records/codec.ts";
+import { H, loadPair } from "../shared/control.ts";
 import { LogState } from "./log-state.ts";
 import { type LogOptions, resolveOptions } from "./options.ts";
-import type { RecordView } from "./record-view.ts";
+import type { RecordView } from "../records/record-view.ts";
 import { Snapshot } from "./snapshot.ts";
-import { WindowState, readWindow } from "./window.ts";
+import { WindowState, readWindow } from "../shared/window.ts";
 import { Writer } from "./writer.ts";
-import { InvalidOptionError } from "./errors.ts";
+import { InvalidOptionError } from "../errors.ts";
 
 /** A point-in-time summary of a log, for monitoring. */
 export interface LogStats {

@@ -10,7 +10,7 @@
  * them only when it throws: building `path + name` eagerly allocated a string
  * per field per record and cut `append({...})` to a fifth of its speed.
  */
-import { FieldRangeError, RecordFieldError } from "./errors.ts";
+import { FieldRangeError, RecordFieldError } from "../errors.ts";
 
 /** Checks a float field (`f32`/`f64`): any number, including NaN and ±Infinity. */
 export function checkFloat(record: string, path: string, field: string, value: unknown): number {

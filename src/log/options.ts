@@ -12,8 +12,8 @@
  * allocated at creation and never more. Snapshots reserve budget for every
  * segment they pin, so the writer always finds a free segment and never waits.
  */
-import { InvalidOptionError } from "./errors.ts";
-import { MAX_SLAB_BYTES } from "./slab.ts";
+import { InvalidOptionError } from "../errors.ts";
+import { MAX_SLAB_BYTES } from "../records/slab.ts";
 
 /** Options for {@link AtomicLog.create}. */
 export interface LogOptions {

@@ -8,9 +8,9 @@
  * refused instead; it never waits and never deadlocks).
  */
 import type { Cursor, CursorStart } from "./cursor.ts";
-import { InvalidOptionError } from "./errors.ts";
+import { InvalidOptionError } from "../errors.ts";
 import type { AtomicLog } from "./log.ts";
-import type { RecordView } from "./record-view.ts";
+import type { RecordView } from "../records/record-view.ts";
 
 /** A consumer of records. `handle` gets the cursor's flyweight: copy out what you keep. */
 export interface Consumer<V> {

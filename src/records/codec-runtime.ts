@@ -19,7 +19,7 @@ export {
   checkObject,
   checkString,
 } from "./validate.ts";
-export { FieldRangeError, RecordFieldError } from "./errors.ts";
+export { FieldRangeError, RecordFieldError } from "../errors.ts";
 
 import type { RecordCodec as Codec } from "./codec.ts";
 import type { RecordView as View } from "./record-view.ts";

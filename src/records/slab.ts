@@ -6,7 +6,7 @@
  * typed-array speed here. Building the arrays once per buffer (not per view,
  * not per record) is what keeps repositioning a view allocation-free.
  */
-import { AtomicLogError, InvalidOptionError } from "./errors.ts";
+import { AtomicLogError, InvalidOptionError } from "../errors.ts";
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
   // Typed arrays use the platform's byte order; the format is little-endian.
