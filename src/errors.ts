@@ -22,7 +22,11 @@ export type AtomicLogErrorCode =
   | "UNSUPPORTED_PLATFORM"
   | "WRITER_STALLED"
   | "POOL_EXHAUSTED"
-  | "TAKEOVER_PENDING";
+  | "TAKEOVER_PENDING"
+  | "CORRUPT_LOG"
+  | "LOG_LOCKED"
+  | "LOG_STORAGE"
+  | "LOG_IN_USE";
 
 /** Base class for runtime failures that are not argument errors. */
 export class AtomicLogError extends Error {
@@ -185,6 +189,58 @@ export class FingerprintMismatchError extends AtomicLogError {
 export class InvalidHandleError extends AtomicLogError {
   constructor(detail: string) {
     super("INVALID_HANDLE", `invalid log handle: ${detail}`);
+  }
+}
+
+/**
+ * A durable log's files are not a log this version can open: a wrong magic
+ * number or version, a truncated or garbage header, or sizes and counts that
+ * point past the end. Damage to records is not this error: recovery keeps the
+ * valid prefix and reports what it dropped (`log.recovery`).
+ */
+export class CorruptLogError extends AtomicLogError {
+  /** The file that failed its check. */
+  readonly path: string;
+  constructor(path: string, detail: string) {
+    super("CORRUPT_LOG", `${path}: ${detail}`);
+    this.path = path;
+  }
+}
+
+/** A durable log is already open for writing by another live process (or this one). */
+export class LogLockedError extends AtomicLogError {
+  /** The directory. */
+  readonly dir: string;
+  /** The process holding it. */
+  readonly pid: number;
+  constructor(dir: string, pid: number, detail: string) {
+    super("LOG_LOCKED", `${dir} is open for writing by process ${pid}${detail}`);
+    this.dir = dir;
+    this.pid = pid;
+  }
+}
+
+/**
+ * The file system refused: the directory is missing or not writable, or the
+ * disk is full when a segment file is created (files are preallocated, so a
+ * full disk surfaces here, never as a crash while appending).
+ */
+export class LogStorageError extends AtomicLogError {
+  /** The path the operation was on. */
+  readonly path: string;
+  /** The system error code, e.g. `"ENOSPC"`, `"EACCES"`, `"ENOENT"`. */
+  readonly errno: string;
+  constructor(path: string, errno: string, detail: string) {
+    super("LOG_STORAGE", `${path}: ${detail} (${errno})`);
+    this.path = path;
+    this.errno = errno;
+  }
+}
+
+/** An operation on a log conflicts with its state: closing it while a writer holds the claim, or claiming a writer after closing it. */
+export class LogInUseError extends AtomicLogError {
+  constructor(operation: string, detail: string) {
+    super("LOG_IN_USE", `cannot ${operation} the log: ${detail}`);
   }
 }
 

@@ -14,6 +14,8 @@ export { RecordSpan, type ReadSpan, type WriteSpan } from "./log/span.ts";
 export { Snapshot } from "./log/snapshot.ts";
 export { SegmentChunk } from "./log/chunk.ts";
 export type { LogOptions } from "./log/options.ts";
+export type { DurableLogOptions } from "./store/durable-open.ts";
+export type { DurabilityPolicy, DurableRecovery } from "./store/durable-state.ts";
 export type { RecordCodec, FieldInfo, FieldKind, ViewOf, DataOf } from "./records/codec.ts";
 export { RecordView, type ViewLayout } from "./records/record-view.ts";
 export { Slab } from "./records/slab.ts";
@@ -21,6 +23,10 @@ export { truncateUtf8, utf8Length } from "./records/utf8.ts";
 export {
   AtomicLogError,
   type AtomicLogErrorCode,
+  CorruptLogError,
+  LogInUseError,
+  LogLockedError,
+  LogStorageError,
   FieldRangeError,
   FingerprintMismatchError,
   InvalidHandleError,

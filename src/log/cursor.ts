@@ -19,6 +19,7 @@ import { PinLease } from "../shared/pin-lease.ts";
 import type { RecordView } from "../records/record-view.ts";
 import { RecordSpan } from "./span.ts";
 import { WindowState, readOldest, readWindow } from "../shared/window.ts";
+import { wakeParked } from "../shared/wake.ts";
 
 /** Where a new cursor starts: the oldest retained record, the next record to be written, or a sequence number. */
 export type CursorStart = "oldest" | "latest" | number;
@@ -266,18 +267,18 @@ export class Cursor<V extends RecordView, D> implements Disposable, AsyncIterabl
   async ready(timeoutMs = Number.POSITIVE_INFINITY): Promise<boolean> {
     if (this.hasNext()) return true;
     if (!(timeoutMs >= 0)) throw new InvalidOptionError("timeoutMs", timeoutMs, "a number of milliseconds >= 0");
-    const ctl = this.ctl;
+    const bell = this.state.bell;
     const forever = timeoutMs === Number.POSITIVE_INFINITY;
     const deadline = forever ? 0 : performance.now() + timeoutMs;
     for (;;) {
       if (this.released) return false;
       // The wake protocol (R0-R4), with its proof, is in wake.ts.
-      const seen = Atomics.load(ctl, H.NOTIFY);
+      const seen = Atomics.load(bell, H.NOTIFY);
       if (this.hasNext()) return true;
       if (!this.markHead()) continue;
       const left = forever ? Number.POSITIVE_INFINITY : deadline - performance.now();
       if (left <= 0) return false;
-      const wait = Atomics.waitAsync(ctl, H.NOTIFY, seen, forever ? undefined : left);
+      const wait = Atomics.waitAsync(bell, H.NOTIFY, seen, forever ? undefined : left);
       const outcome = wait.async ? await wait.value : wait.value;
       if (outcome === "timed-out") return this.hasNext();
     }
@@ -327,8 +328,7 @@ export class Cursor<V extends RecordView, D> implements Disposable, AsyncIterabl
     cursorFinalizer.unregister(this);
     this.lease.release();
     // Wake parked ready() calls (ours and, harmlessly, other cursors' which re-check and park again).
-    Atomics.add(this.ctl, H.NOTIFY, 1);
-    Atomics.notify(this.ctl, H.NOTIFY);
+    wakeParked(this.state.bell);
   }
 
   /** Same as {@link release}. */

@@ -8,6 +8,7 @@ import { FingerprintMismatchError, InvalidHandleError, describeValue } from "../
 import { LogState, fingerprintWords } from "./log-state.ts";
 import type { RecordView } from "../records/record-view.ts";
 import { attachStore, type StoreHandle } from "../store/segment-store.ts";
+import { type DurableHandle, attachDurable, durableHandle } from "../store/durable-open.ts";
 
 /**
  * Everything a worker needs to open the same log, zero-copy: shared buffers
@@ -18,12 +19,14 @@ export interface LogHandle {
   readonly kind: "atomic-log";
   /** Shared-layout version. */
   readonly format: number;
-  /** The control block. */
-  readonly control: SharedArrayBuffer;
+  /** The control block (null for a durable log: each worker maps its control file). */
+  readonly control: SharedArrayBuffer | null;
   /** The segment store. */
   readonly store: StoreHandle;
   /** The record the log was created with. */
   readonly record: { readonly name: string; readonly fingerprint: string; readonly byteLength: number };
+  /** For a durable log: its directory and the process's wake-up bell. */
+  readonly durable?: DurableHandle;
 }
 
 /** Builds the handle of a log's state. */
@@ -31,9 +34,10 @@ export function makeHandle<V extends RecordView, D>(state: LogState<V, D>): LogH
   return {
     kind: "atomic-log",
     format: FORMAT,
-    control: state.ctl.buffer as SharedArrayBuffer,
+    control: state.durable === null ? (state.ctl.buffer as SharedArrayBuffer) : null,
     store: state.store.share(),
     record: { name: state.codec.name, fingerprint: state.codec.fingerprint, byteLength: state.codec.byteLength },
+    ...(state.durable === null ? {} : { durable: durableHandle(state) }),
   };
 }
 
@@ -48,6 +52,7 @@ export function attachState<V extends RecordView, D>(codec: RecordCodec<V, D>, h
     throw new InvalidHandleError("expected the object returned by log.handle()");
   }
   if (h.format !== FORMAT) throw new InvalidHandleError(`format ${String(h.format)} is not supported (expected ${FORMAT})`);
+  if (h.durable !== undefined && h.store?.kind === "file") return attachDurable(codec, h.durable);
   if (!(h.control instanceof SharedArrayBuffer) || h.store?.kind !== "memory" || !(h.store.data instanceof SharedArrayBuffer)) {
     throw new InvalidHandleError("its buffers are missing or not SharedArrayBuffers");
   }

@@ -9,6 +9,7 @@ import type { LogGeometry } from "./options.ts";
 import { PinTable } from "../shared/pins.ts";
 import type { RecordView } from "../records/record-view.ts";
 import { MemorySegmentStore, type SegmentStore } from "../store/segment-store.ts";
+import type { DurableState } from "../store/durable-state.ts";
 import { type WindowState, readWindow, writeWindow } from "../shared/window.ts";
 
 /** Fingerprints are 16 hex digits; the control block keeps them as two words. */
@@ -31,11 +32,21 @@ export class LogState<V extends RecordView, D> {
   readonly dirBase: number;
   readonly dirSize: number;
   readonly budget: number;
+  /**
+   * The word array parked readers wait on (H.NOTIFY): the control block for a
+   * log in memory; a per-process SharedArrayBuffer for a durable log, whose
+   * control block is a mapped file where `Atomics.wait` is not allowed (wake.ts).
+   */
+  readonly bell: Int32Array;
+  /** The durable log's file-level state; null for a log in memory. */
+  readonly durable: DurableState | null;
 
-  constructor(codec: RecordCodec<V, D>, ctl: Int32Array, store: SegmentStore) {
+  constructor(codec: RecordCodec<V, D>, ctl: Int32Array, store: SegmentStore, bell: Int32Array = ctl, durable: DurableState | null = null) {
     this.codec = codec;
     this.ctl = ctl;
     this.store = store;
+    this.bell = bell;
+    this.durable = durable;
     this.segmentCapacity = ctl[H.SEGMENT_CAPACITY]!;
     this.retainedSegments = ctl[H.RETAINED_SEGMENTS]!;
     this.retainedCapacity = loadPair(ctl, H.RETAINED_CAPACITY_HI);
@@ -50,33 +61,22 @@ export class LogState<V extends RecordView, D> {
 
   /** Allocates and initialises a new log: an empty head segment at the initial sequence. */
   static create<V extends RecordView, D>(codec: RecordCodec<V, D>, g: LogGeometry): LogState<V, D> {
-    const geometry = controlGeometry(g.poolSegments, g.dirSize, g.maxSnapshots);
-    const ctl = new Int32Array(new SharedArrayBuffer(geometry.words * 4));
-    ctl[H.MAGIC] = MAGIC;
-    ctl[H.FORMAT] = FORMAT;
-    ctl[H.RECORD_BYTES] = g.recordBytes;
-    ctl[H.SEGMENT_CAPACITY] = g.segmentCapacity;
-    ctl[H.RETAINED_SEGMENTS] = g.retainedSegments;
-    ctl[H.POOL_SEGMENTS] = g.poolSegments;
-    ctl[H.PIN_SLOTS] = g.maxSnapshots;
-    ctl[H.DIR_SIZE] = g.dirSize;
-    ctl[H.BUDGET] = g.snapshotBudget;
-    storePair(ctl, H.RETAINED_CAPACITY_HI, g.retainedCapacity);
-    storePair(ctl, H.INITIAL_SEQ_HI, g.initialSequence);
-    const [fpHi, fpLo] = fingerprintWords(codec.fingerprint);
-    ctl[H.FINGERPRINT_HI] = fpHi;
-    ctl[H.FINGERPRINT_LO] = fpLo;
-
+    const ctl = new Int32Array(new SharedArrayBuffer(controlWords(g) * 4));
     const store = MemorySegmentStore.allocate(g.poolSegments, g.segmentBytes);
     // With no pins, the evicted segment becomes the next head (LIFO), so steady
     // appending only ever touches the window's segments: pre-touch exactly those.
     if (g.preTouch) store.preTouch(g.retainedSegments + 1);
-
-    const headSeq = g.initialSequence / g.segmentCapacity;
+    initializeControl(codec, g, ctl);
     const state = new LogState(codec, ctl, store);
-    state.prepareSegment(0, headSeq);
-    writeWindow(ctl, headSeq, headSeq, 0);
+    state.startHead(g);
     return state;
+  }
+
+  /** Writer side, at creation: an empty head segment at the initial sequence. */
+  startHead(g: LogGeometry): void {
+    const headSeq = g.initialSequence / g.segmentCapacity;
+    this.prepareSegment(0, headSeq);
+    writeWindow(this.ctl, headSeq, headSeq, 0);
   }
 
   /**
@@ -87,6 +87,7 @@ export class LogState<V extends RecordView, D> {
   prepareSegment(phys: number, seq: number, count = 0): void {
     const ctl = this.ctl;
     const at = SEG_BASE + SEG_WORDS * phys;
+    this.store.prepare?.(phys, seq);
     // The generation marks a segment as ever used: a writer adopting the log treats
     // never-used segments as free without checking pins.
     Atomics.add(ctl, at + SEG.GENERATION, 1);
@@ -169,4 +170,27 @@ export class LogState<V extends RecordView, D> {
       readWindow(this.ctl, win);
     }
   }
+}
+
+/** Words of the control block for geometry `g`. */
+export function controlWords(g: LogGeometry): number {
+  return controlGeometry(g.poolSegments, g.dirSize, g.maxSnapshots).words;
+}
+
+/** Writes a new log's header words into a zeroed control block. */
+export function initializeControl(codec: { readonly fingerprint: string }, g: LogGeometry, ctl: Int32Array): void {
+  ctl[H.MAGIC] = MAGIC;
+  ctl[H.FORMAT] = FORMAT;
+  ctl[H.RECORD_BYTES] = g.recordBytes;
+  ctl[H.SEGMENT_CAPACITY] = g.segmentCapacity;
+  ctl[H.RETAINED_SEGMENTS] = g.retainedSegments;
+  ctl[H.POOL_SEGMENTS] = g.poolSegments;
+  ctl[H.PIN_SLOTS] = g.maxSnapshots;
+  ctl[H.DIR_SIZE] = g.dirSize;
+  ctl[H.BUDGET] = g.snapshotBudget;
+  storePair(ctl, H.RETAINED_CAPACITY_HI, g.retainedCapacity);
+  storePair(ctl, H.INITIAL_SEQ_HI, g.initialSequence);
+  const [fpHi, fpLo] = fingerprintWords(codec.fingerprint);
+  ctl[H.FINGERPRINT_HI] = fpHi;
+  ctl[H.FINGERPRINT_LO] = fpLo;
 }

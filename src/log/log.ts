@@ -17,7 +17,10 @@ import type { RecordView } from "../records/record-view.ts";
 import { Snapshot } from "./snapshot.ts";
 import { WindowState, readWindow } from "../shared/window.ts";
 import { Writer } from "./writer.ts";
-import { InvalidOptionError } from "../errors.ts";
+import { InvalidOptionError, LogInUseError } from "../errors.ts";
+import { type DurableLogOptions, openDurable } from "../store/durable-open.ts";
+import type { DurableRecovery } from "../store/durable-state.ts";
+import type { WriterLock } from "../store/writer-lock.ts";
 
 /** A point-in-time summary of a log, for monitoring. */
 export interface LogStats {
@@ -81,6 +84,72 @@ export class AtomicLog<V extends RecordView, D> {
     return [log.tryClaimWriter()!, log];
   }
 
+  /**
+   * Opens the durable log in directory `dir`, or creates it (with
+   * `retainedCapacity` and `segmentCapacity`). Every segment is a
+   * preallocated, memory-mapped file; the writer, snapshots, cursors,
+   * dispatchers, gating and worker handles are the same as in memory. On open,
+   * recovery keeps every record that can be trusted and the writer continues
+   * after the last one (`log.recovery` says what it found). The process holds
+   * the directory's writer lock until {@link close}; workers attach with the
+   * handle as usual and map the files themselves. A directory on a tmpfs
+   * (`/dev/shm`) gives a log at memory speed that survives its process.
+   * @throws {InvalidOptionError} for bad options, or geometry options that differ from the existing log's.
+   * @throws {FingerprintMismatchError} naming both records if the log holds another record.
+   * @throws {CorruptLogError} if a file is not a valid log file (wrong magic, version, truncated or garbage header).
+   * @throws {LogLockedError} if another process (or another open in this one) has the log open.
+   * @throws {LogStorageError} if the directory is missing (with `create: false`), cannot be written, or the disk is full.
+   */
+  static open<V extends RecordView, D>(codec: RecordCodec<V, D>, dir: string, options: DurableLogOptions = {}): AtomicLog<V, D> {
+    checkCodec(codec);
+    const opened = openDurable(codec, dir, options);
+    const log = new AtomicLog(opened.state);
+    log.lock = opened.lock;
+    return log;
+  }
+
+  /** The writer lock of a durable log opened in this thread (null otherwise). */
+  private lock: WriterLock | null = null;
+
+  /**
+   * Whether this is a durable log (from {@link open}, or attached from one).
+   */
+  get isDurable(): boolean {
+    return this.state.durable !== null;
+  }
+
+  /**
+   * Durable logs: records below this sequence are checksummed and on disk
+   * (they survive a power loss). Null for a log in memory.
+   */
+  get syncedSequence(): number | null {
+    return this.state.durable?.syncedSequence ?? null;
+  }
+
+  /** Durable logs, in the thread that opened it: what recovery found at open. Null otherwise. */
+  get recovery(): DurableRecovery | null {
+    return this.state.durable?.recovery ?? null;
+  }
+
+  /**
+   * Durable logs: flushes everything to disk and gives the directory's writer
+   * lock back, so another process may open it. Release the writer first (its
+   * release checksums the head). Idempotent; a no-op on a log in memory and in
+   * workers that attached (the opener holds the lock). Mapped memory stays
+   * valid for snapshots still held.
+   * @throws {LogInUseError} if a writer still holds the claim.
+   */
+  close(): void {
+    if (this.lock === null || !this.lock.held) return;
+    if (this.isWriterClaimed()) throw new LogInUseError("close", "a writer still holds the claim: release it first");
+    // No writer exists, so this thread may act as one for the sync protocol: the head's
+    // published prefix is checksummed and everything flushed, so the next open is "clean".
+    const st = this.state;
+    const win = readWindow(st.ctl, new WindowState());
+    st.durable!.sync(win.headPhys, win.head, st.countOf(win.headPhys), st.segmentCapacity);
+    this.lock.release();
+  }
+
   /** The log a snapshot or writer belongs to. */
   static from<V extends RecordView, D>(source: Snapshot<V, D> | Writer<V, D>): AtomicLog<V, D> {
     return source.log();
@@ -117,6 +186,7 @@ export class AtomicLog<V extends RecordView, D> {
    * @returns the writer, or null if another writer holds the claim.
    */
   tryClaimWriter(): Writer<V, D> | null {
+    this.checkOpen();
     const tag = ownerTag();
     const nonce = tryClaim(this.state.ctl, tag);
     if (nonce === 0) return null;
@@ -127,6 +197,11 @@ export class AtomicLog<V extends RecordView, D> {
       if (error instanceof WriterReleasedError) return null;
       throw error;
     }
+  }
+
+  /** A durable log closed in this thread takes no writer: another process may have opened it since. */
+  private checkOpen(): void {
+    if (this.lock !== null && !this.lock.held) throw new LogInUseError("claim a writer of", "the log was closed");
   }
 
   /** Whether some writer currently holds the claim. */
@@ -190,6 +265,7 @@ export class AtomicLog<V extends RecordView, D> {
    *   writer has neither stopped nor been recovered.
    */
   forceClaimWriter(options: { waitMs?: number } = {}): Writer<V, D> {
+    this.checkOpen();
     const waitMs = options.waitMs ?? 1000;
     if (typeof waitMs !== "number" || !(waitMs >= 0)) throw new InvalidOptionError("waitMs", waitMs, "a number of milliseconds >= 0");
     const st = this.state;

@@ -39,10 +39,16 @@
  */
 import { COUNT_WAITER, H } from "./control.ts";
 
-/** Writer side, C3: wakes every parked reader (they re-check and park again if needed). */
-export function wakeParked(ctl: Int32Array): void {
-  Atomics.add(ctl, H.NOTIFY, 1);
-  Atomics.notify(ctl, H.NOTIFY);
+/**
+ * Writer side, C3: wakes every parked reader (they re-check and park again if
+ * needed). `bell` holds the NOTIFY word readers wait on: the control block
+ * itself for a log in memory; for a durable log, whose control block is a
+ * mapped file (where `Atomics.wait` is not allowed), a SharedArrayBuffer of the
+ * process, shared with its workers through the handle.
+ */
+export function wakeParked(bell: Int32Array): void {
+  Atomics.add(bell, H.NOTIFY, 1);
+  Atomics.notify(bell, H.NOTIFY);
 }
 
 /**
@@ -50,14 +56,14 @@ export function wakeParked(ctl: Int32Array): void {
  * `at`. Returns false if the word is not `published` marked (a takeover sealed
  * it: the writer is fenced).
  */
-export function publishOverMark(ctl: Int32Array, at: number, published: number, next: number): boolean {
+export function publishOverMark(ctl: Int32Array, at: number, published: number, next: number, bell: Int32Array): boolean {
   const marked = published | COUNT_WAITER;
   if (Atomics.compareExchange(ctl, at, marked, next) !== marked) return false;
-  wakeParked(ctl);
+  wakeParked(bell);
   return true;
 }
 
 /** Writer side, W2: wakes readers that marked a segment that is no longer the head. */
-export function wakeIfMarked(ctl: Int32Array, at: number): void {
-  if ((Atomics.load(ctl, at) & COUNT_WAITER) !== 0) wakeParked(ctl);
+export function wakeIfMarked(ctl: Int32Array, at: number, bell: Int32Array): void {
+  if ((Atomics.load(ctl, at) & COUNT_WAITER) !== 0) wakeParked(bell);
 }

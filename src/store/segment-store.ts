@@ -12,10 +12,19 @@ export interface SegmentStore {
   base(phys: number): number;
   /** Something structured-cloneable from which {@link attachStore} rebuilds this store in another worker. */
   share(): StoreHandle;
+  /**
+   * Writer side, once per segment: physical segment `phys` is about to hold
+   * segment `seq` (the file store renames the file and rewrites its header).
+   */
+  prepare?(phys: number, seq: number): void;
+  /** Writer side: `count` records of segment `seq` in `phys` are published and final (a roll, a sync or a release). */
+  seal?(phys: number, seq: number, count: number): void;
 }
 
 /** The cloneable description of a store, carried inside a log handle. */
-export type StoreHandle = { kind: "memory"; data: SharedArrayBuffer; segmentBytes: number };
+export type StoreHandle =
+  | { kind: "memory"; data: SharedArrayBuffer; segmentBytes: number }
+  | { kind: "file"; dir: string; poolSegments: number; segmentBytes: number };
 
 /**
  * The default store: every segment in one SharedArrayBuffer, so one slab (one
@@ -63,6 +72,6 @@ export class MemorySegmentStore implements SegmentStore {
 }
 
 /** Rebuilds a store from its handle (in the same or another worker). */
-export function attachStore(handle: StoreHandle): SegmentStore {
+export function attachStore(handle: Extract<StoreHandle, { kind: "memory" }>): SegmentStore {
   return new MemorySegmentStore(handle.data, handle.segmentBytes);
 }

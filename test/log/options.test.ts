@@ -172,12 +172,12 @@ describe("attach", () => {
       () => h,
       { kind: "atomic-log" },
       { ...h, format: String(h.format) },
-      { ...h, control: new ArrayBuffer(h.control.byteLength) },
+      { ...h, control: new ArrayBuffer(h.control!.byteLength) },
       { ...h, control: new SharedArrayBuffer(7) }, // not whole words: was a plain RangeError from new Int32Array
       { ...h, control: new SharedArrayBuffer(64) }, // shorter than a header
       { ...h, store: null },
       { ...h, store: { ...h.store, kind: "file" } },
-      { ...h, store: { ...h.store, data: new ArrayBuffer(h.store.data.byteLength) } },
+      { ...h, store: { ...h.store, data: new ArrayBuffer((h.store as { data: SharedArrayBuffer }).data.byteLength) } },
       { ...h, store: { ...h.store, data: new SharedArrayBuffer(0) } },
       { ...h, store: { ...h.store, segmentBytes: String(h.store.segmentBytes) } },
     ];

@@ -211,7 +211,7 @@ describe("the largest pool, for every record type", () => {
 
     bigTest(`${codec.name}: the first and last slots of the pool, and the writer through its last physical segment (the takeover spare)`, () => {
       const log = AtomicLog.create(codec, options);
-      const data = log.handle().store.data;
+      const data = (log.handle().store as { data: SharedArrayBuffer }).data;
       expect(log.poolSegments).toBe(P);
       expect(data.byteLength).toBe(poolBytes);
 
@@ -344,14 +344,14 @@ describe("the reported geometry", () => {
     // Still exactly 2^32 with the takeover spare: 4097 (window) + 28670 (default budget, capped) + 1.
     const [writer, log] = AtomicLog.newClaimed(Trade, { retainedCapacity: 2 ** 24, segmentCapacity: 4096, preTouch: false });
     expect(log.poolSegments).toBe(32768);
-    expect(log.handle().store.data.byteLength).toBe(2 ** 32);
+    expect((log.handle().store as { data: SharedArrayBuffer }).data.byteLength).toBe(2 ** 32);
     for (let v = 0; v < 4096 + 2; v++) writer.append(tradeFor(v));
     const snap = log.snapshot();
     expect(snap.length).toBe(4098);
     for (const i of [0, 1, 4095, 4096, 4097]) expect(Trade.read(snap.at(i))).toEqual(tradeFor(i));
     snap.release();
     // The pool's last slot through a view over the log's buffer.
-    const view = Trade.view(log.handle().store.data, 2 ** 32 - 32);
+    const view = Trade.view((log.handle().store as { data: SharedArrayBuffer }).data, 2 ** 32 - 32);
     Trade.write(view, tradeFor(123));
     expect(Trade.read(view)).toEqual(tradeFor(123));
   });

@@ -24,7 +24,7 @@ export function smallLog(
     writer.release();
   }
   const handle = log.handle();
-  return { log, shared: { handle }, control: handle.control };
+  return { log, shared: { handle }, control: handle.control! };
 }
 
 /** Attaches to the scenario's log from a party. */

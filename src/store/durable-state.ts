@@ -1,0 +1,102 @@
+/**
+ * The file-level state of an open durable log in one thread: the mapped
+ * control file's header, the segment files, the durability policy, and the
+ * sync step that makes published records durable.
+ *
+ * Sync (protocol "durability"): (1) extend the head's commit table to the
+ * published count (full segments were covered when they were sealed),
+ * (2) fdatasync every segment file dirtied since the last sync, (3) store the
+ * synced sequence in the control header, (4) fdatasync the control file (its
+ * control block holds the window and the counts). Invariant: after a power
+ * loss, every record below the stored synced sequence is on disk with a
+ * verifying checksum, so recovery keeps it.
+ */
+import { join } from "node:path";
+import { InvalidOptionError } from "../errors.ts";
+import { CF, CONTROL_FILE, readPair, writePair } from "./file-format.ts";
+import { type FileSegmentStore, flushPath } from "./file-store.ts";
+
+/**
+ * When published records are made durable (checksummed and flushed to disk).
+ * - `"none"`: never by the library (call `writer.sync()`); the OS writes pages
+ *   back on its own schedule. Checksums are still kept per sealed segment.
+ * - `{ intervalMs }`: the writer's thread syncs every `intervalMs` while it
+ *   is idle, and at a segment roll when the interval has passed.
+ * - `"everyCommit"`: every `commit()` (and so every `append`) syncs before it returns.
+ */
+export type DurabilityPolicy = "none" | "everyCommit" | { readonly intervalMs: number };
+
+/** Validates a durability option. */
+export function checkDurability(value: unknown): DurabilityPolicy {
+  if (value === undefined) return "none";
+  if (value === "none" || value === "everyCommit") return value;
+  const ms = (value as { intervalMs?: unknown } | null)?.intervalMs;
+  if (value !== null && typeof value === "object" && typeof ms === "number" && ms > 0 && Number.isFinite(ms)) return { intervalMs: ms };
+  throw new InvalidOptionError("durability", value, '"none", "everyCommit" or { intervalMs: n } with n > 0');
+}
+
+/** What recovery found and did when the log was opened. */
+export interface DurableRecovery {
+  /**
+   * - `"created"`: a new log;
+   * - `"clean"`: closed cleanly, nothing to repair;
+   * - `"crashed"`: the last writer process died (same boot): the published
+   *   records in the page cache were kept, checksums verified beyond the synced point;
+   * - `"rebuilt"`: the machine rebooted since, or the control block was
+   *   inconsistent: the window was rebuilt from the segment files, keeping
+   *   only records whose checksums verify.
+   */
+  readonly mode: "created" | "clean" | "crashed" | "rebuilt";
+  /** Sequence the next record gets. */
+  readonly nextSequence: number;
+  /** Records that were published but dropped because they failed verification (0 unless damaged). */
+  readonly droppedRecords: number;
+  /** Segments whose checksums were verified. */
+  readonly verifiedSegments: number;
+  /** Milliseconds recovery took. */
+  readonly ms: number;
+}
+
+/** Per-thread handle on a durable log's files. */
+export class DurableState {
+  readonly dir: string;
+  readonly store: FileSegmentStore;
+  /** The control file's header page (words). */
+  readonly header: Int32Array;
+  readonly policy: DurabilityPolicy;
+  /** What recovery did (in the thread that opened the log). */
+  recovery: DurableRecovery | null = null;
+
+  constructor(dir: string, store: FileSegmentStore, header: Int32Array, policy: DurabilityPolicy) {
+    this.dir = dir;
+    this.store = store;
+    this.header = header;
+    this.policy = policy;
+  }
+
+  /** Records below this sequence are durable. */
+  get syncedSequence(): number {
+    // One writer stores it (hi, lo); re-read until both halves agree with each other.
+    for (;;) {
+      const hi = Atomics.load(this.header, CF.SYNCED_HI);
+      const value = readPair(this.header, CF.SYNCED_HI);
+      if (Atomics.load(this.header, CF.SYNCED_HI) === hi) return value;
+    }
+  }
+
+  /**
+   * The sync protocol (see the file comment), for a head `phys` holding
+   * segment `seq` with `published` records. Writer's thread only.
+   * @returns the synced sequence.
+   */
+  sync(phys: number, seq: number, published: number, segmentCapacity: number): number {
+    this.store.seal(phys, seq, published);
+    this.store.flush();
+    const synced = seq * segmentCapacity + published;
+    if (synced > this.syncedSequence) {
+      writePair(this.header, CF.SYNCED_HI, synced);
+      flushPath(join(this.dir, CONTROL_FILE));
+    }
+    return synced;
+  }
+}

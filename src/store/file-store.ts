@@ -1,0 +1,295 @@
+/**
+ * The durable segment store: every pool segment is a preallocated file,
+ * memory-mapped with `Bun.mmap` (MAP_SHARED), so records written through the
+ * generated views land in the page cache at once (they survive a SIGKILL of
+ * the writer) and reach the disk at the next sync.
+ *
+ * The engine sees the same interface as the memory pool: a slab and a base
+ * offset per physical segment. The writer additionally calls {@link prepare}
+ * when it recycles a file for a new head and {@link seal} when a head is full;
+ * both run once per segment, off the per-record path.
+ */
+import { closeSync, fdatasyncSync, openSync, readdirSync, renameSync } from "node:fs";
+import { join } from "node:path";
+import { CorruptLogError, LogStorageError } from "../errors.ts";
+import { Slab } from "../records/slab.ts";
+import { extendTable, resetTable } from "./commit-table.ts";
+import { FILE_VERSION, HEADER_BYTES, SEGMENT_MAGIC, SF, readPair, segmentFileName, writePair } from "./file-format.ts";
+import { preallocate } from "./preallocate.ts";
+import type { SegmentStore, StoreHandle } from "./segment-store.ts";
+
+/** What identifies a log's segment files. */
+export interface FileGeometry {
+  readonly dir: string;
+  readonly poolSegments: number;
+  readonly segmentCapacity: number;
+  readonly recordBytes: number;
+  readonly fingerprint: readonly [number, number];
+}
+
+/** Bytes of one segment file: a header page, then the records. */
+export function segmentFileBytes(g: FileGeometry): number {
+  return HEADER_BYTES + g.segmentCapacity * g.recordBytes;
+}
+
+/**
+ * The name of pool file `phys` while it holds segment `seq` (-1: none). The
+ * name is derived from the header, never cached, so a writer in any worker
+ * renames correctly; the pool slot in the name keeps it unique while a
+ * takeover's copy and the head it replaced hold the same sequence.
+ */
+export function poolFileName(phys: number, seq: number): string {
+  return seq < 0 ? `free.${phys}.seg` : segmentFileName(seq, phys);
+}
+
+/** Maps a file read-write; a missing or unmappable file is a typed error. */
+export function mapFile(path: string, expectedBytes: number): Uint8Array {
+  let bytes: Uint8Array;
+  try {
+    bytes = Bun.mmap(path, { shared: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "EIO";
+    throw new LogStorageError(path, code, "cannot map the file");
+  }
+  if (bytes.byteLength !== expectedBytes) {
+    throw new CorruptLogError(path, `the file has ${bytes.byteLength} bytes; its log's geometry says ${expectedBytes}`);
+  }
+  return bytes;
+}
+
+/** Creates a file of `size` bytes with real blocks, mode 0600. A full disk is a {@link LogStorageError} (ENOSPC). */
+export function createPreallocated(path: string, size: number): void {
+  let fd: number;
+  try {
+    fd = openSync(path, "wx", 0o600);
+  } catch (error) {
+    throw new LogStorageError(path, (error as NodeJS.ErrnoException).code ?? "EIO", "cannot create the file");
+  }
+  try {
+    const failed = preallocate(fd, size);
+    if (failed !== null) throw new LogStorageError(path, failed, `cannot preallocate ${size} bytes`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** One mapped pool file. */
+interface PoolFile {
+  readonly bytes: Uint8Array;
+  readonly words: Int32Array;
+  readonly slab: Slab;
+  /** Dirtied since the last sync. */
+  dirty: boolean;
+}
+
+/** A pool of memory-mapped segment files. */
+export class FileSegmentStore implements SegmentStore {
+  readonly geometry: FileGeometry;
+  private readonly files: PoolFile[];
+
+  private constructor(geometry: FileGeometry, files: PoolFile[]) {
+    this.geometry = geometry;
+    this.files = files;
+  }
+
+  /** Creates every pool file (preallocated, free) in an empty log directory. */
+  static create(g: FileGeometry): FileSegmentStore {
+    const size = segmentFileBytes(g);
+    const files: PoolFile[] = [];
+    for (let phys = 0; phys < g.poolSegments; phys++) {
+      const path = join(g.dir, poolFileName(phys, -1));
+      createPreallocated(path, size);
+      const file = poolFile(mapFile(path, size));
+      const w = file.words;
+      w[SF.MAGIC] = SEGMENT_MAGIC;
+      w[SF.VERSION] = FILE_VERSION;
+      w[SF.HEADER_BYTES] = HEADER_BYTES;
+      w[SF.PHYS] = phys;
+      w[SF.RECORD_BYTES] = g.recordBytes;
+      w[SF.SEGMENT_CAPACITY] = g.segmentCapacity;
+      w[SF.FINGERPRINT_HI] = g.fingerprint[0];
+      w[SF.FINGERPRINT_LO] = g.fingerprint[1];
+      writePair(w, SF.SEQ_HI, -1);
+      files.push(file);
+    }
+    return new FileSegmentStore(g, files);
+  }
+
+  /**
+   * Maps the pool files of an existing log directory, finding each by the
+   * pool slot in its header. Files are renamed while the log runs, so a name
+   * that vanished between listing and mapping means "list again".
+   * @throws {CorruptLogError} for a missing, duplicated or foreign pool file.
+   */
+  static open(g: FileGeometry, fixNames: boolean): FileSegmentStore {
+    const size = segmentFileBytes(g);
+    for (let attempt = 0; ; attempt++) {
+      const found: (PoolFile | undefined)[] = new Array(g.poolSegments);
+      const names: string[] = new Array(g.poolSegments);
+      let vanished = false;
+      for (const name of readdirSync(g.dir)) {
+        if (!name.endsWith(".seg")) continue;
+        const path = join(g.dir, name);
+        let bytes: Uint8Array;
+        try {
+          bytes = mapFile(path, size);
+        } catch (error) {
+          if (error instanceof LogStorageError && error.errno === "ENOENT") {
+            vanished = true;
+            continue;
+          }
+          throw error;
+        }
+        const file = poolFile(bytes);
+        const phys = checkSegmentHeader(path, file.words, g);
+        if (found[phys] !== undefined) throw new CorruptLogError(path, `a second file claims pool slot ${phys}`);
+        found[phys] = file;
+        names[phys] = name;
+      }
+      const missing = found.findIndex((f) => f === undefined);
+      if (missing < 0) {
+        const store = new FileSegmentStore(g, found as PoolFile[]);
+        // A writer that died between rewriting a header and renaming its file left
+        // the old name: give each file the name its header says (writers only).
+        if (fixNames) for (let phys = 0; phys < g.poolSegments; phys++) store.renameFrom(phys, names[phys]!);
+        return store;
+      }
+      if (!vanished || attempt >= 100) {
+        throw new CorruptLogError(join(g.dir, poolFileName(missing, -1)), `pool slot ${missing} of ${g.poolSegments} has no segment file`);
+      }
+    }
+  }
+
+  slab(phys: number): Slab {
+    return this.files[phys]!.slab;
+  }
+
+  base(_phys: number): number {
+    return HEADER_BYTES;
+  }
+
+  share(): StoreHandle {
+    const g = this.geometry;
+    return { kind: "file", dir: g.dir, poolSegments: g.poolSegments, segmentBytes: g.segmentCapacity * g.recordBytes };
+  }
+
+  /** The header words of pool file `phys`. */
+  header(phys: number): Int32Array {
+    return this.files[phys]!.words;
+  }
+
+  /** The record bytes (from {@link base}) of pool file `phys`. */
+  bytes(phys: number): Uint8Array {
+    return this.files[phys]!.bytes;
+  }
+
+  /** Segment sequence pool file `phys` holds, from its header (-1: none). */
+  seqOf(phys: number): number {
+    return readPair(this.files[phys]!.words, SF.SEQ_HI);
+  }
+
+  /** The current file name of pool file `phys`. */
+  fileName(phys: number): string {
+    return poolFileName(phys, this.seqOf(phys));
+  }
+
+  /**
+   * Writer side, before the directory maps `seq` to `phys`: renames the file
+   * to the segment's name and rewrites its header for the new sequence. The
+   * table is reset before the sequence changes, so no state pairs the new
+   * sequence with the old checksum.
+   */
+  prepare(phys: number, seq: number): void {
+    const file = this.files[phys]!;
+    const w = file.words;
+    const oldName = this.fileName(phys);
+    resetTable(w);
+    writePair(w, SF.SEQ_HI, seq);
+    writePair(w, SF.FIRST_HI, seq * this.geometry.segmentCapacity);
+    w[SF.GENERATION] = w[SF.GENERATION]! + 1;
+    new Float64Array(file.bytes.buffer, file.bytes.byteOffset + SF.CREATED_F64_BYTE, 2).set([Date.now(), 0]);
+    this.renameFrom(phys, oldName);
+    file.dirty = true;
+  }
+
+  /** Gives pool file `phys` its free name (recovery: it holds nothing any more). */
+  discard(phys: number): void {
+    const w = this.files[phys]!.words;
+    const oldName = this.fileName(phys);
+    resetTable(w);
+    writePair(w, SF.SEQ_HI, -1);
+    this.renameFrom(phys, oldName);
+    this.files[phys]!.dirty = true;
+  }
+
+  /** Renames pool file `phys` from `oldName` to the name its header gives. */
+  private renameFrom(phys: number, oldName: string): void {
+    const name = this.fileName(phys);
+    if (oldName === name) return;
+    const dir = this.geometry.dir;
+    try {
+      renameSync(join(dir, oldName), join(dir, name));
+    } catch (error) {
+      throw new LogStorageError(join(dir, oldName), (error as NodeJS.ErrnoException).code ?? "EIO", `cannot rename to ${name}`);
+    }
+  }
+
+  /**
+   * Writer side: extends segment `phys`'s commit table to cover `count`
+   * records (a full segment at a roll, the published prefix at a sync).
+   */
+  seal(phys: number, seq: number, count: number): void {
+    const file = this.files[phys]!;
+    if (extendTable(file.words, file.bytes, HEADER_BYTES, this.geometry.recordBytes, seq, count)) file.dirty = true;
+    if (count === this.geometry.segmentCapacity) {
+      new Float64Array(file.bytes.buffer, file.bytes.byteOffset + SF.SEALED_F64_BYTE, 1)[0] = Date.now();
+    }
+  }
+
+  /** Flushes every file dirtied since the last flush to disk (fdatasync on a separate descriptor). */
+  flush(): void {
+    for (let phys = 0; phys < this.files.length; phys++) {
+      const file = this.files[phys]!;
+      if (!file.dirty) continue;
+      file.dirty = false;
+      flushPath(join(this.geometry.dir, this.fileName(phys)));
+    }
+  }
+}
+
+/** fdatasync of a file by path: flushes the pages dirtied through any mapping of it. */
+export function flushPath(path: string): void {
+  let fd: number;
+  try {
+    fd = openSync(path, "r+");
+  } catch (error) {
+    throw new LogStorageError(path, (error as NodeJS.ErrnoException).code ?? "EIO", "cannot open the file to sync it");
+  }
+  try {
+    fdatasyncSync(fd);
+  } catch (error) {
+    throw new LogStorageError(path, (error as NodeJS.ErrnoException).code ?? "EIO", "fdatasync failed");
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function poolFile(bytes: Uint8Array): PoolFile {
+  return { bytes, words: new Int32Array(bytes.buffer, bytes.byteOffset, HEADER_BYTES / 4), slab: Slab.of(bytes.buffer), dirty: false };
+}
+
+/** Checks a segment file's header against the log; returns its pool slot. */
+function checkSegmentHeader(path: string, w: Int32Array, g: FileGeometry): number {
+  if (w[SF.MAGIC] !== SEGMENT_MAGIC) throw new CorruptLogError(path, "not an atomic-log segment file (wrong magic number)");
+  if (w[SF.VERSION] !== FILE_VERSION) throw new CorruptLogError(path, `segment file version ${w[SF.VERSION]} is not supported (expected ${FILE_VERSION})`);
+  if (w[SF.HEADER_BYTES] !== HEADER_BYTES) throw new CorruptLogError(path, `header size ${w[SF.HEADER_BYTES]} (expected ${HEADER_BYTES})`);
+  const phys = w[SF.PHYS]!;
+  if (!(phys >= 0 && phys < g.poolSegments)) throw new CorruptLogError(path, `pool slot ${phys} is outside the pool of ${g.poolSegments}`);
+  if (w[SF.RECORD_BYTES] !== g.recordBytes || w[SF.SEGMENT_CAPACITY] !== g.segmentCapacity) {
+    throw new CorruptLogError(path, `segment of ${w[SF.SEGMENT_CAPACITY]} records of ${w[SF.RECORD_BYTES]} bytes; the log has ${g.segmentCapacity} of ${g.recordBytes}`);
+  }
+  if (w[SF.FINGERPRINT_HI] !== g.fingerprint[0] || w[SF.FINGERPRINT_LO] !== g.fingerprint[1]) {
+    throw new CorruptLogError(path, "the segment file belongs to a log of another record");
+  }
+  return phys;
+}

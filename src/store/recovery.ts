@@ -1,0 +1,209 @@
+/**
+ * Recovery of a durable log at open, by the process that took the writer lock
+ * (so nobody else runs the engine on these files meanwhile).
+ *
+ * Two cases, told apart by the kernel boot id stored in the control header:
+ *
+ * - **Same boot** (the last writer process exited or was killed): the page
+ *   cache was never lost, so the control block's window and counts are the
+ *   truth for everything published, including records after the last
+ *   checksum. Only the checksummed prefixes beyond the synced point are
+ *   verified (bit rot or a stray write is caught there); the engine's own
+ *   adoption (writer.ts) then finishes whatever roll or takeover the dead
+ *   writer left half done.
+ * - **Another boot** (power loss or reboot), or a control block whose window,
+ *   directory or counts do not hold together: unsynced pages may be lost or
+ *   stale in any combination, so nothing in the control block is trusted. The
+ *   window is rebuilt from the segment files alone: each file's longest prefix
+ *   whose checksum verifies, chained by sequence, cut at the first segment
+ *   that is not complete. Everything synced verifies, so it is kept.
+ *
+ * Either way, what is returned is a valid prefix of what was appended, and the
+ * writer continues right after its last record.
+ */
+import type { LogState } from "../log/log-state.ts";
+import { COUNT_MASK, COUNT_SEALED, COUNT_WAITER, H, SEG, SEG_BASE, SEG_WORDS, controlGeometry, storePair } from "../shared/control.ts";
+import { WindowState, readWindow, writeWindow } from "../shared/window.ts";
+import { coveredCount, verifiedCount } from "./commit-table.ts";
+import type { DurableState, DurableRecovery } from "./durable-state.ts";
+import { CF, HEADER_BYTES, writePair } from "./file-format.ts";
+
+/** Runs recovery; see the file comment. */
+export function recover(st: LogState<never, never>, durable: DurableState, sameBoot: boolean): DurableRecovery {
+  const started = performance.now();
+  resetProcessState(st);
+  const synced = durable.syncedSequence;
+  const window = sameBoot ? consistentWindow(st, durable) : null;
+  let report: Omit<DurableRecovery, "ms">;
+  if (window !== null) {
+    report = verifyBeyondSynced(st, durable, window, synced);
+  } else {
+    report = rebuild(st, durable);
+  }
+  if (report.nextSequence < synced) writePair(durable.header, CF.SYNCED_HI, report.nextSequence);
+  return { ...report, ms: performance.now() - started };
+}
+
+/**
+ * Clears what only live threads of the previous process could have held:
+ * pins, the budget they reserved, the writer claim, a takeover's bookkeeping
+ * and parked-reader marks. Nobody else has the files open (the writer lock).
+ */
+function resetProcessState(st: LogState<never, never>): void {
+  const ctl = st.ctl;
+  const g = controlGeometry(st.poolSegments, st.dirSize, ctl[H.PIN_SLOTS]!);
+  ctl.fill(0, g.pinBase, g.words);
+  for (const word of [H.BUDGET_USED, H.PIN_HIGH_WATER, H.CLAIM, H.CLAIM_NONCE, H.QUARANTINE_PHYS, H.QUARANTINE_EPOCH, H.QUARANTINE_OWNER, H.STOPPED_NONCE, H.NOTIFY]) {
+    ctl[word] = 0;
+  }
+  for (let phys = 0; phys < st.poolSegments; phys++) {
+    const at = SEG_BASE + SEG_WORDS * phys + SEG.COUNT;
+    ctl[at] = ctl[at]! & ~COUNT_WAITER;
+  }
+}
+
+/** The window, if the control block holds together with the segment files; else null. */
+function consistentWindow(st: LogState<never, never>, durable: DurableState): WindowState | null {
+  const ctl = st.ctl;
+  const win = readWindow(ctl, new WindowState());
+  const segCap = st.segmentCapacity;
+  if (!(Number.isSafeInteger(win.oldest) && Number.isSafeInteger(win.head) && win.oldest >= 0 && win.oldest <= win.head)) return null;
+  if (win.head - win.oldest > st.retainedSegments) return null;
+  if (!(win.headPhys >= 0 && win.headPhys < st.poolSegments)) return null;
+  const seen = new Set<number>();
+  for (let seq = win.oldest; seq <= win.head; seq++) {
+    const phys = seq === win.head ? win.headPhys : st.physOf(seq);
+    if (!(phys >= 0 && phys < st.poolSegments) || seen.has(phys)) return null;
+    seen.add(phys);
+    if (st.seqOf(phys) !== seq || durable.store.seqOf(phys) !== seq) return null;
+    const raw = ctl[SEG_BASE + SEG_WORDS * phys + SEG.COUNT]!;
+    const count = raw & COUNT_MASK;
+    if (count > segCap || (raw & ~(COUNT_MASK | COUNT_SEALED)) !== 0) return null;
+    if (seq < win.head && count !== segCap) return null;
+  }
+  return win;
+}
+
+/** Same boot: verify the checksummed prefixes of segments that reach beyond the synced point; cut at the first damage. */
+function verifyBeyondSynced(st: LogState<never, never>, durable: DurableState, win: WindowState, synced: number): Omit<DurableRecovery, "ms"> {
+  const segCap = st.segmentCapacity;
+  const store = durable.store;
+  let verifiedSegments = 0;
+  for (let seq = win.oldest; seq <= win.head; seq++) {
+    if ((seq + 1) * segCap <= synced) continue;
+    const phys = seq === win.head ? win.headPhys : st.physOf(seq);
+    const count = st.countOf(phys);
+    const covered = Math.min(coveredCount(store.header(phys)), count);
+    if (covered === 0) continue;
+    verifiedSegments++;
+    const valid = verifiedCount(store.header(phys), store.bytes(phys), HEADER_BYTES, st.recordBytes, seq, count);
+    if (valid < covered) {
+      // Damage inside a checksummed prefix: keep what verifies and stop there.
+      const dropped = nextSequenceOf(st, win) - (seq * segCap + valid);
+      const chain = [];
+      for (let s = win.oldest; s < seq; s++) chain.push({ seq: s, phys: st.physOf(s), valid: segCap });
+      chain.push({ seq, phys, valid });
+      install(st, durable, chain);
+      return { mode: "rebuilt", nextSequence: seq * segCap + valid, droppedRecords: dropped, verifiedSegments };
+    }
+  }
+  const next = nextSequenceOf(st, win);
+  return { mode: next === synced ? "clean" : "crashed", nextSequence: next, droppedRecords: 0, verifiedSegments };
+}
+
+function nextSequenceOf(st: LogState<never, never>, win: WindowState): number {
+  return win.head * st.segmentCapacity + st.countOf(win.headPhys);
+}
+
+interface Candidate {
+  readonly seq: number;
+  readonly phys: number;
+  readonly valid: number;
+}
+
+/** Rebuilds the window from the segment files alone (see the file comment). */
+function rebuild(st: LogState<never, never>, durable: DurableState): Omit<DurableRecovery, "ms"> {
+  const segCap = st.segmentCapacity;
+  const store = durable.store;
+  const bySeq = new Map<number, Candidate>();
+  for (let phys = 0; phys < st.poolSegments; phys++) {
+    const seq = store.seqOf(phys);
+    if (!(Number.isSafeInteger(seq) && seq >= 0)) continue;
+    const valid = verifiedCount(store.header(phys), store.bytes(phys), HEADER_BYTES, st.recordBytes, seq, segCap);
+    const other = bySeq.get(seq);
+    // A takeover's copy and the head it replaced share a sequence: keep the longer verified prefix.
+    if (other === undefined || valid > other.valid) bySeq.set(seq, { seq, phys, valid });
+  }
+  const verifiedSegments = bySeq.size;
+  const seqs = [...bySeq.keys()].sort((a, b) => a - b);
+  let chain: Candidate[] = [];
+  if (seqs.length > 0) {
+    // The run of consecutive sequences that ends at the highest one, cut after its first incomplete segment.
+    let start = seqs.length - 1;
+    while (start > 0 && seqs[start - 1] === seqs[start]! - 1) start--;
+    for (let i = start; i < seqs.length; i++) {
+      const c = bySeq.get(seqs[i]!)!;
+      chain.push(c);
+      if (c.valid < segCap) break;
+    }
+    // An empty segment file at the end of the chain is fine as the head; an empty
+    // one before complete ones cannot happen (the cut above stops at it).
+  }
+  let dropped = 0;
+  const kept = new Set(chain.map((c) => c.phys));
+  for (const c of bySeq.values()) {
+    if (!kept.has(c.phys) && chain.length > 0 && c.seq > chain[chain.length - 1]!.seq) dropped += c.valid;
+  }
+  if (chain.length === 0) {
+    const initial = Math.max(0, Math.floor(loadInitial(st) / segCap));
+    chain = [{ seq: initial, phys: 0, valid: 0 }];
+  }
+  chain = chain.slice(Math.max(0, chain.length - 1 - st.retainedSegments));
+  install(st, durable, chain);
+  const head = chain[chain.length - 1]!;
+  return { mode: "rebuilt", nextSequence: head.seq * segCap + head.valid, droppedRecords: dropped, verifiedSegments };
+}
+
+function loadInitial(st: LogState<never, never>): number {
+  const v = st.ctl[H.INITIAL_SEQ_HI]! * 4294967296 + (st.ctl[H.INITIAL_SEQ_LO]! >>> 0);
+  return Number.isSafeInteger(v) && v >= 0 ? v : 0;
+}
+
+/**
+ * Writes `chain` (oldest first; the last is the head, its `valid` records
+ * published; the others complete) as the window. Pool files outside the chain
+ * that hold a sequence at or after the chain's start are discarded (renamed
+ * free), so no stale file can be taken for a future segment of the same
+ * sequence; older ones stay as evicted segments for the writer to reuse.
+ */
+function install(st: LogState<never, never>, durable: DurableState, chain: readonly Candidate[]): void {
+  const ctl = st.ctl;
+  const store = durable.store;
+  const oldest = chain[0]!.seq;
+  const inChain = new Set(chain.map((c) => c.phys));
+  for (let phys = 0; phys < st.poolSegments; phys++) {
+    const at = SEG_BASE + SEG_WORDS * phys;
+    if (inChain.has(phys)) continue;
+    const seq = store.seqOf(phys);
+    if (Number.isSafeInteger(seq) && seq >= 0 && seq < oldest) {
+      storePair(ctl, at + SEG.SEQ_HI, seq);
+      ctl[at + SEG.COUNT] = st.segmentCapacity;
+      ctl[at + SEG.GENERATION] = Math.max(1, ctl[at + SEG.GENERATION]!);
+    } else {
+      if (seq !== -1) store.discard(phys);
+      storePair(ctl, at + SEG.SEQ_HI, 0);
+      ctl[at + SEG.COUNT] = 0;
+      ctl[at + SEG.GENERATION] = 0;
+    }
+  }
+  for (const c of chain) {
+    const at = SEG_BASE + SEG_WORDS * c.phys;
+    if (store.seqOf(c.phys) !== c.seq) store.prepare(c.phys, c.seq); // the empty head of a log with no segment left
+    storePair(ctl, at + SEG.SEQ_HI, c.seq);
+    ctl[at + SEG.COUNT] = c.valid;
+    ctl[at + SEG.GENERATION] = Math.max(1, ctl[at + SEG.GENERATION]!);
+    ctl[st.dirBase + (c.seq % st.dirSize)] = c.phys;
+  }
+  const head = chain[chain.length - 1]!;
+  writeWindow(ctl, oldest, head.seq, head.phys);
+}
