@@ -3,7 +3,7 @@
  *
  * ```
  * <dir>/control.alog      header page + the engine's control block (mapped)
- * <dir>/<seq>.<slot>.seg  one file per pool segment, named by the segment
+ * <dir>/<seq>.<slot>.seg  one file per pool segment, named (at each sync and close) by the segment
  *                         sequence it holds (16 decimal digits) and its pool
  *                         slot: header page + records; free.<slot>.seg when
  *                         it holds none

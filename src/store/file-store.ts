@@ -78,6 +78,8 @@ interface PoolFile {
   readonly bytes: Uint8Array;
   readonly words: Int32Array;
   readonly slab: Slab;
+  /** The header's time fields (created, sealed), as f64. */
+  readonly times: Float64Array;
   /** Dirtied since the last sync. */
   dirty: boolean;
 }
@@ -149,8 +151,7 @@ export class FileSegmentStore implements SegmentStore {
       const missing = found.findIndex((f) => f === undefined);
       if (missing < 0) {
         const store = new FileSegmentStore(g, found as PoolFile[]);
-        // A writer that died between rewriting a header and renaming its file left
-        // the old name: give each file the name its header says (writers only).
+        // Names lag headers until a sync (see prepare): give each file its header's name (writers only).
         if (fixNames) for (let phys = 0; phys < g.poolSegments; phys++) store.renameFrom(phys, names[phys]!);
         return store;
       }
@@ -194,31 +195,46 @@ export class FileSegmentStore implements SegmentStore {
   }
 
   /**
-   * Writer side, before the directory maps `seq` to `phys`: renames the file
-   * to the segment's name and rewrites its header for the new sequence. The
-   * table is reset before the sequence changes, so no state pairs the new
-   * sequence with the old checksum.
+   * Writer side, before the directory maps `seq` to `phys`: rewrites the
+   * file's header for the new sequence. The table is reset before the
+   * sequence changes, so no state pairs the new sequence with the old
+   * checksum. The file is renamed to its new sequence later, at the next
+   * sync or close ({@link syncNames}): a rename per roll cost the batched
+   * append path a third of its rate, and nothing depends on names (the
+   * header is the truth; names are for people and tools).
    */
   prepare(phys: number, seq: number): void {
     const file = this.files[phys]!;
     const w = file.words;
-    const oldName = this.fileName(phys);
     resetTable(w);
     writePair(w, SF.SEQ_HI, seq);
     writePair(w, SF.FIRST_HI, seq * this.geometry.segmentCapacity);
     w[SF.GENERATION] = w[SF.GENERATION]! + 1;
-    new Float64Array(file.bytes.buffer, file.bytes.byteOffset + SF.CREATED_F64_BYTE, 2).set([Date.now(), 0]);
-    this.renameFrom(phys, oldName);
+    file.times[0] = Date.now();
+    file.times[1] = 0;
     file.dirty = true;
+  }
+
+  /**
+   * Gives every pool file the name its header says. Finds the current names
+   * by listing the directory (the pool slot is in every name), so it needs no
+   * memory of earlier renames and works from any thread.
+   */
+  syncNames(): void {
+    const dir = this.geometry.dir;
+    for (const name of readdirSync(dir)) {
+      const m = /\.(\d+)\.seg$/.exec(name);
+      if (m === null) continue;
+      const phys = Number(m[1]);
+      if (phys < this.files.length) this.renameFrom(phys, name);
+    }
   }
 
   /** Gives pool file `phys` its free name (recovery: it holds nothing any more). */
   discard(phys: number): void {
     const w = this.files[phys]!.words;
-    const oldName = this.fileName(phys);
     resetTable(w);
     writePair(w, SF.SEQ_HI, -1);
-    this.renameFrom(phys, oldName);
     this.files[phys]!.dirty = true;
   }
 
@@ -241,13 +257,12 @@ export class FileSegmentStore implements SegmentStore {
   seal(phys: number, seq: number, count: number): void {
     const file = this.files[phys]!;
     if (extendTable(file.words, file.bytes, HEADER_BYTES, this.geometry.recordBytes, seq, count)) file.dirty = true;
-    if (count === this.geometry.segmentCapacity) {
-      new Float64Array(file.bytes.buffer, file.bytes.byteOffset + SF.SEALED_F64_BYTE, 1)[0] = Date.now();
-    }
+    if (count === this.geometry.segmentCapacity) file.times[1] = Date.now();
   }
 
-  /** Flushes every file dirtied since the last flush to disk (fdatasync on a separate descriptor). */
+  /** Renames files to their sequences, then flushes every file dirtied since the last flush to disk (fdatasync on a separate descriptor). */
   flush(): void {
+    this.syncNames();
     for (let phys = 0; phys < this.files.length; phys++) {
       const file = this.files[phys]!;
       if (!file.dirty) continue;
@@ -275,7 +290,13 @@ export function flushPath(path: string): void {
 }
 
 function poolFile(bytes: Uint8Array): PoolFile {
-  return { bytes, words: new Int32Array(bytes.buffer, bytes.byteOffset, HEADER_BYTES / 4), slab: Slab.of(bytes.buffer), dirty: false };
+  return {
+    bytes,
+    words: new Int32Array(bytes.buffer, bytes.byteOffset, HEADER_BYTES / 4),
+    slab: Slab.of(bytes.buffer),
+    times: new Float64Array(bytes.buffer, bytes.byteOffset + SF.CREATED_F64_BYTE, 2),
+    dirty: false,
+  };
 }
 
 /** Checks a segment file's header against the log; returns its pool slot. */
