@@ -82,7 +82,7 @@ export class Cursor<V extends RecordView, D> implements Disposable, AsyncIterabl
     if (options.gated !== undefined && typeof options.gated !== "boolean") {
       throw new InvalidOptionError("gated", options.gated, "a boolean");
     }
-    this.lease = PinLease.acquire(state.ctl, state.pins);
+    this.lease = PinLease.acquire(state.ctl, state.pins, state.tagBase);
     if (!this.lease.tryGrow(1, state.budget)) {
       this.lease.release();
       throw new SnapshotBudgetError(1, 0, state.budget);
@@ -278,9 +278,12 @@ export class Cursor<V extends RecordView, D> implements Disposable, AsyncIterabl
       if (!this.markHead()) continue;
       const left = forever ? Number.POSITIVE_INFINITY : deadline - performance.now();
       if (left <= 0) return false;
-      const wait = Atomics.waitAsync(bell, H.NOTIFY, seen, forever ? undefined : left);
+      // A writer in another process cannot ring this process's bell: re-check every pollMs.
+      const poll = this.state.pollMs;
+      const slice = poll === null ? (forever ? undefined : left) : Math.min(poll, left);
+      const wait = Atomics.waitAsync(bell, H.NOTIFY, seen, slice);
       const outcome = wait.async ? await wait.value : wait.value;
-      if (outcome === "timed-out") return this.hasNext();
+      if (outcome === "timed-out" && poll === null) return this.hasNext();
     }
   }
 

@@ -47,6 +47,7 @@ export class LogState<V extends RecordView, D> {
     this.store = store;
     this.bell = bell;
     this.durable = durable;
+
     this.segmentCapacity = ctl[H.SEGMENT_CAPACITY]!;
     this.retainedSegments = ctl[H.RETAINED_SEGMENTS]!;
     this.retainedCapacity = loadPair(ctl, H.RETAINED_CAPACITY_HI);
@@ -57,6 +58,20 @@ export class LogState<V extends RecordView, D> {
     const geometry = controlGeometry(this.poolSegments, this.dirSize, ctl[H.PIN_SLOTS]!);
     this.dirBase = geometry.dirBase;
     this.pins = new PinTable(ctl, geometry.pinBase, geometry.pinSlots);
+  }
+
+  /** Added to thread tags of pins and claims (0 in memory; the process's entry bits for a durable log, see ownerTag). */
+  get tagBase(): number {
+    return this.durable?.tagBase ?? 0;
+  }
+
+  /**
+   * Milliseconds between re-checks of a reader parked in `ready()` when the
+   * writer may be in another process, whose wake-ups cannot reach this
+   * process's bell; null when every writer rings this bell.
+   */
+  get pollMs(): number | null {
+    return this.durable?.pollMs ?? null;
   }
 
   /** Allocates and initialises a new log: an empty head segment at the initial sequence. */

@@ -21,6 +21,7 @@ import { InvalidOptionError, LogInUseError } from "../errors.ts";
 import { type DurableLogOptions, openDurable } from "../store/durable-open.ts";
 import type { DurableRecovery } from "../store/durable-state.ts";
 import type { WriterLock } from "../store/writer-lock.ts";
+import { type ReapReport, leaveEntry, reapDead } from "../store/process-table.ts";
 
 /** A point-in-time summary of a log, for monitoring. */
 export interface LogStats {
@@ -104,12 +105,26 @@ export class AtomicLog<V extends RecordView, D> {
     checkCodec(codec);
     const opened = openDurable(codec, dir, options);
     const log = new AtomicLog(opened.state);
-    log.lock = opened.lock;
+    const reaper = setInterval(() => log.reapDeadProcesses(), 1000);
+    (reaper as { unref?: () => void }).unref?.();
+    log.opened = { lock: opened.lock, closed: false, reaper };
     return log;
   }
 
-  /** The writer lock of a durable log opened in this thread (null otherwise). */
-  private lock: WriterLock | null = null;
+  /**
+   * Durable logs: releases the pins (and writer claim) of processes that died
+   * with the log open, returning their snapshot budget. The process that
+   * opened the log does this every second, and every open does it first.
+   * @returns how many dead processes were found, and the pins released.
+   */
+  reapDeadProcesses(): ReapReport {
+    const durable = this.state.durable;
+    if (durable === null || this.opened?.closed) return { processes: 0, pins: 0, writerReleased: false };
+    return reapDead(this.state as unknown as LogState<never, never>, durable.header);
+  }
+
+  /** A durable log opened (not attached) in this thread: its writer lock (null if read-only), and whether it was closed. */
+  private opened: { lock: WriterLock | null; closed: boolean; reaper: ReturnType<typeof setInterval> } | null = null;
 
   /**
    * Whether this is a durable log (from {@link open}, or attached from one).
@@ -132,22 +147,33 @@ export class AtomicLog<V extends RecordView, D> {
   }
 
   /**
-   * Durable logs: flushes everything to disk and gives the directory's writer
-   * lock back, so another process may open it. Release the writer first (its
-   * release checksums the head). Idempotent; a no-op on a log in memory and in
-   * workers that attached (the opener holds the lock). Mapped memory stays
-   * valid for snapshots still held.
-   * @throws {LogInUseError} if a writer still holds the claim.
+   * Durable logs, in the thread that opened it: flushes everything to disk,
+   * leaves the log's process table and gives the directory's writer lock back,
+   * so another process may open it for writing. Release the writer, and every
+   * snapshot and cursor of this process (workers included), first: the next
+   * writer's process would otherwise be free to recycle what they read.
+   * Idempotent; a no-op on a log in memory and in workers that attached.
+   * @throws {LogInUseError} if a writer still holds the claim (writable opens), or this process still holds snapshots or cursors.
    */
   close(): void {
-    if (this.lock === null || !this.lock.held) return;
-    if (this.isWriterClaimed()) throw new LogInUseError("close", "a writer still holds the claim: release it first");
-    // No writer exists, so this thread may act as one for the sync protocol: the head's
-    // published prefix is checksummed and everything flushed, so the next open is "clean".
+    const opened = this.opened;
+    if (opened === null || opened.closed) return;
     const st = this.state;
-    const win = readWindow(st.ctl, new WindowState());
-    st.durable!.sync(win.headPhys, win.head, st.countOf(win.headPhys), st.segmentCapacity);
-    this.lock.release();
+    const durable = st.durable!;
+    if (opened.lock !== null && this.isWriterClaimed()) throw new LogInUseError("close", "a writer still holds the claim: release it first");
+    if (st.pins.ownersWithin(st.tagBase, st.tagBase + (1 << 16)).length > 0) {
+      throw new LogInUseError("close", "snapshots or cursors of this process are still open: release them first");
+    }
+    if (opened.lock !== null) {
+      // No writer exists, so this thread may act as one for the sync protocol: the head's
+      // published prefix is checksummed and everything flushed, so the next open is "clean".
+      const win = readWindow(st.ctl, new WindowState());
+      durable.sync(win.headPhys, win.head, st.countOf(win.headPhys), st.segmentCapacity);
+    }
+    clearInterval(opened.reaper);
+    leaveEntry(durable.header, durable.processSlot);
+    opened.lock?.release();
+    opened.closed = true;
   }
 
   /** The log a snapshot or writer belongs to. */
@@ -187,7 +213,7 @@ export class AtomicLog<V extends RecordView, D> {
    */
   tryClaimWriter(): Writer<V, D> | null {
     this.checkOpen();
-    const tag = ownerTag();
+    const tag = ownerTag(this.state.tagBase);
     const nonce = tryClaim(this.state.ctl, tag);
     if (nonce === 0) return null;
     try {
@@ -201,7 +227,8 @@ export class AtomicLog<V extends RecordView, D> {
 
   /** A durable log closed in this thread takes no writer: another process may have opened it since. */
   private checkOpen(): void {
-    if (this.lock !== null && !this.lock.held) throw new LogInUseError("claim a writer of", "the log was closed");
+    if (this.state.durable?.readOnly) throw new LogInUseError("claim a writer of", "it was opened read-only (open it without readOnly, in one process, to write)");
+    if (this.opened?.closed) throw new LogInUseError("claim a writer of", "the log was closed");
   }
 
   /** Whether some writer currently holds the claim. */
@@ -269,7 +296,7 @@ export class AtomicLog<V extends RecordView, D> {
     const waitMs = options.waitMs ?? 1000;
     if (typeof waitMs !== "number" || !(waitMs >= 0)) throw new InvalidOptionError("waitMs", waitMs, "a number of milliseconds >= 0");
     const st = this.state;
-    const tag = ownerTag();
+    const tag = ownerTag(this.state.tagBase);
     if (!reserveTakeover(st, readWindow(st.ctl, new WindowState()).oldest)) throw new WriterTakeoverPendingError();
     const forced = forceClaim(st.ctl, tag, waitMs);
     if (forced.previousOwner === 0) {
@@ -299,7 +326,7 @@ export class AtomicLog<V extends RecordView, D> {
       );
     }
     const st = this.state;
-    const owner = (threadId as number) + 1;
+    const owner = st.tagBase + (threadId as number) + 1;
     const writerReleased = releaseClaimOf(st.ctl, owner);
     acknowledgeFor(st.ctl, owner);
     const freed = st.pins.releaseOwnedBy(owner);

@@ -56,7 +56,7 @@ export class Snapshot<V extends RecordView, D> implements Iterable<V>, Disposabl
     this.flyweight = state.codec.view();
     // The view (from at(), iteration, forEach) keeps the snapshot reachable, and so pinned.
     this.flyweight._owner = this;
-    this.lease = PinLease.acquire(state.ctl, state.pins);
+    this.lease = PinLease.acquire(state.ctl, state.pins, state.tagBase);
     try {
       this.capture(true);
     } catch (error) {

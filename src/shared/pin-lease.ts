@@ -35,11 +35,11 @@ export class PinLease {
   ) {}
 
   /**
-   * Takes a pin slot for the current thread.
+   * Takes a pin slot for the current thread (`tagBase`: see ownerTag).
    * @throws {TooManySnapshotsError} when every slot is taken.
    */
-  static acquire(ctl: Int32Array, pins: PinTable): PinLease {
-    const lease = new PinLease(ctl, pins, ownerTag());
+  static acquire(ctl: Int32Array, pins: PinTable, tagBase = 0): PinLease {
+    const lease = new PinLease(ctl, pins, ownerTag(tagBase));
     lease.slot = pins.acquire(lease.tag);
     if (lease.slot < 0) throw new TooManySnapshotsError(pins.size);
     return lease;

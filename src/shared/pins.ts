@@ -191,6 +191,19 @@ export class PinTable {
     return { slots, segments, gates };
   }
 
+  /**
+   * Owner tags in `[lo, hi)` that hold a slot (without the RELEASING or
+   * RECOVERING bits): the threads of one process of a durable log.
+   */
+  ownersWithin(lo: number, hi: number): number[] {
+    const out = new Set<number>();
+    for (let k = 0; k < this.slots; k++) {
+      const o = Atomics.load(this.ctl, this.at(k) + OWNER) & ~(RELEASING | RECOVERING);
+      if (o >= lo && o < hi) out.add(o);
+    }
+    return [...out];
+  }
+
   /** Steps of a release, by the one thread that claimed it with `claimed` in OWNER. */
   private free(k: number, claimed: number): Freed {
     const ctl = this.ctl;

@@ -31,7 +31,8 @@ import {
 } from "./file-format.ts";
 import { FileSegmentStore, createPreallocated, flushPath, mapFile } from "./file-store.ts";
 import { recover } from "./recovery.ts";
-import { WriterLock } from "./writer-lock.ts";
+import { WriterLock, withOpenLock } from "./writer-lock.ts";
+import { clearProcessTable, takeEntry } from "./process-table.ts";
 
 /** Options for `AtomicLog.open`. The geometry options are needed only to create a log; on an existing one they must match. */
 export interface DurableLogOptions extends Partial<Omit<LogOptions, "preTouch">> {
@@ -39,21 +40,31 @@ export interface DurableLogOptions extends Partial<Omit<LogOptions, "preTouch">>
   durability?: DurabilityPolicy;
   /** Create the log if the directory holds none (default true). With false, a missing log is a `LogStorageError` (ENOENT). */
   create?: boolean;
+  /**
+   * Open without the writer lock, alongside a writer in another process (or
+   * none): snapshots, cursors and dispatchers work; no writer can be claimed.
+   * Never creates or repairs the log. Default false.
+   */
+  readOnly?: boolean;
 }
 
-const KNOWN_OPTIONS = new Set(["retainedCapacity", "segmentCapacity", "snapshotBudget", "maxSnapshots", "initialSequence", "durability", "create"]);
+const KNOWN_OPTIONS = new Set(["retainedCapacity", "segmentCapacity", "snapshotBudget", "maxSnapshots", "initialSequence", "durability", "create", "readOnly"]);
 
 /** What a worker needs to map a durable log itself. */
 export interface DurableHandle {
   readonly dir: string;
   readonly bell: SharedArrayBuffer;
   readonly durability: DurabilityPolicy;
+  /** The opening process's entry in the process table: its workers tag with it too. */
+  readonly processSlot: number;
+  readonly readOnly: boolean;
 }
 
 /** An open durable log in the thread that opened it: its state and the writer lock it holds. */
 export interface OpenedLog<V extends RecordView, D> {
   readonly state: LogState<V, D>;
-  readonly lock: WriterLock;
+  /** The writer lock (null when opened read-only). */
+  readonly lock: WriterLock | null;
 }
 
 /**
@@ -74,8 +85,16 @@ export function openDurable<V extends RecordView, D>(codec: RecordCodec<V, D>, d
   const policy = checkDurability(options.durability);
   const create = options.create ?? true;
   if (typeof create !== "boolean") throw new InvalidOptionError("create", create, "a boolean");
+  const readOnly = options.readOnly ?? false;
+  if (typeof readOnly !== "boolean") throw new InvalidOptionError("readOnly", readOnly, "a boolean");
   const dir = resolve(dirArg);
   const exists = existsSync(join(dir, CONTROL_FILE));
+  if (readOnly) {
+    if (!exists) throw new LogStorageError(dir, "ENOENT", "no durable log here to open read-only");
+    const bell = new Int32Array(new SharedArrayBuffer((H.NOTIFY + 1) * 4));
+    const state = withOpenLock(dir, false, () => openReadOnly(codec, dir, options, policy, bell));
+    return { state, lock: null };
+  }
   if (!exists) {
     if (!create) throw new LogStorageError(dir, "ENOENT", "no durable log here (open with create: true to create one)");
     try {
@@ -87,9 +106,9 @@ export function openDurable<V extends RecordView, D>(codec: RecordCodec<V, D>, d
   const lock = WriterLock.acquire(dir);
   try {
     const bell = new Int32Array(new SharedArrayBuffer((H.NOTIFY + 1) * 4));
-    const state = existsSync(join(dir, CONTROL_FILE))
-      ? openExisting(codec, dir, options, policy, bell)
-      : createLog(codec, dir, options, policy, bell);
+    const state = withOpenLock(dir, true, () =>
+      existsSync(join(dir, CONTROL_FILE)) ? openExisting(codec, dir, options, policy, bell) : createLog(codec, dir, options, policy, bell),
+    );
     return { state, lock };
   } catch (error) {
     lock.release();
@@ -140,6 +159,7 @@ function createLog<V extends RecordView, D>(
   initializeControl(codec, g, ctl);
   const durable = new DurableState(dir, store, header, policy);
   const state = new LogState(codec, ctl, store, bell, durable);
+  durable.processSlot = takeEntry(state as unknown as LogState<never, never>, header);
   state.startHead(g);
   writeSynced(header, g.initialSequence);
   store.flush();
@@ -227,7 +247,11 @@ function openExisting<V extends RecordView, D>(
   const durable = new DurableState(dir, store, header, policy);
   const state = new LogState(codec, ctl, store, bell, durable);
   const boot = currentBootId();
-  durable.recovery = recover(state as unknown as LogState<never, never>, durable, boot !== "" && readBootId(bytes) === boot);
+  const sameBoot = boot !== "" && readBootId(bytes) === boot;
+  // After a reboot no process of the table can be alive: forget them all before taking an entry.
+  if (!sameBoot) clearProcessTable(header);
+  durable.processSlot = takeEntry(state as unknown as LogState<never, never>, header);
+  durable.recovery = recover(state as unknown as LogState<never, never>, durable, sameBoot);
   writeBootId(bytes, boot);
   store.flush();
   flushPath(join(dir, CONTROL_FILE));
@@ -254,7 +278,32 @@ function checkSameGeometry(dir: string, ctl: Int32Array, options: DurableLogOpti
 /** The handle a durable log posts to workers. */
 export function durableHandle(state: LogState<RecordView, unknown> | LogState<never, never>): DurableHandle {
   const durable = state.durable!;
-  return { dir: durable.dir, bell: state.bell.buffer as SharedArrayBuffer, durability: durable.policy };
+  return { dir: durable.dir, bell: state.bell.buffer as SharedArrayBuffer, durability: durable.policy, processSlot: durable.processSlot, readOnly: durable.readOnly };
+}
+
+/**
+ * A read-only open: maps the files as they are (no recovery, no renames) and
+ * takes a process entry, so this process's pins are honoured by the writer's
+ * process and released if this one dies.
+ */
+function openReadOnly<V extends RecordView, D>(
+  codec: RecordCodec<V, D>,
+  dir: string,
+  options: DurableLogOptions,
+  policy: DurabilityPolicy,
+  bell: Int32Array,
+): LogState<V, D> {
+  const { header, ctl } = mapControl(dir, codec);
+  checkSameGeometry(dir, ctl, options);
+  const store = FileSegmentStore.open(
+    { dir, poolSegments: ctl[H.POOL_SEGMENTS]!, segmentCapacity: ctl[H.SEGMENT_CAPACITY]!, recordBytes: codec.byteLength, fingerprint: fingerprintWords(codec.fingerprint) },
+    false,
+  );
+  const durable = new DurableState(dir, store, header, policy);
+  durable.readOnly = true;
+  const state = new LogState(codec, ctl, store, bell, durable);
+  durable.processSlot = takeEntry(state as unknown as LogState<never, never>, header);
+  return state;
 }
 
 /**
@@ -271,5 +320,7 @@ export function attachDurable<V extends RecordView, D>(codec: RecordCodec<V, D>,
     false,
   );
   const durable = new DurableState(handle.dir, store, header, checkDurability(handle.durability));
+  durable.processSlot = handle.processSlot;
+  durable.readOnly = handle.readOnly;
   return new LogState(codec, ctl, store, new Int32Array(handle.bell), durable);
 }

@@ -66,6 +66,20 @@ export class DurableState {
   readonly policy: DurabilityPolicy;
   /** What recovery did (in the thread that opened the log). */
   recovery: DurableRecovery | null = null;
+  /** This process's entry in the process table (process-table.ts), -1 until taken. */
+  processSlot = -1;
+  /** Opened without the writer lock: no writer can be claimed here. */
+  readOnly = false;
+
+  /** The owner-tag base of this process's threads. */
+  get tagBase(): number {
+    return this.processSlot < 0 ? 0 : (this.processSlot + 1) << 16;
+  }
+
+  /** Re-check interval of parked readers: readers in a process without the writer lock poll (see LogState.pollMs). */
+  get pollMs(): number | null {
+    return this.readOnly ? 1 : null;
+  }
 
   constructor(dir: string, store: FileSegmentStore, header: Int32Array, policy: DurabilityPolicy) {
     this.dir = dir;

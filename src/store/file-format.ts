@@ -54,11 +54,13 @@ export const CF = {
   BOOT_ID_BYTE: 128,
   /** Record layout as JSON: `{ name, fingerprint, byteLength, fields }` (byte 256, up to LAYOUT_MAX bytes). */
   LAYOUT_BYTE: 256,
+  /** The table of processes that have the log open (byte 2048; see process-table.ts). */
+  PROCESS_TABLE_BYTE: 2048,
   /** The application header (byte 3072, up to MAX_APP_HEADER_BYTES). */
   APP_HEADER_BYTE: 3072,
 } as const;
 /** Room for the layout JSON. */
-export const LAYOUT_MAX = CF.APP_HEADER_BYTE - CF.LAYOUT_BYTE;
+export const LAYOUT_MAX = CF.PROCESS_TABLE_BYTE - CF.LAYOUT_BYTE;
 
 /** Word offsets in a segment file's header page. */
 export const SF = {

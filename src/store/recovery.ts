@@ -27,17 +27,24 @@ import { WindowState, readWindow, writeWindow } from "../shared/window.ts";
 import { coveredCount, verifiedCount } from "./commit-table.ts";
 import type { DurableState, DurableRecovery } from "./durable-state.ts";
 import { CF, HEADER_BYTES, writePair } from "./file-format.ts";
+import { releaseOrphans } from "./process-table.ts";
 
 /** Runs recovery; see the file comment. */
 export function recover(st: LogState<never, never>, durable: DurableState, sameBoot: boolean): DurableRecovery {
   const started = performance.now();
-  resetProcessState(st);
   const synced = durable.syncedSequence;
   const window = sameBoot ? consistentWindow(st, durable) : null;
   let report: Omit<DurableRecovery, "ms">;
   if (window !== null) {
+    // Readers in other live processes keep their pins; a dead process's were reaped
+    // when this process took its entry (process-table.ts).
+    releaseOrphans(st, durable.header);
     report = verifyBeyondSynced(st, durable, window, synced);
   } else {
+    // Another boot: no process of the old one is alive. (A control block that does not
+    // hold together on the same boot is rebuilt too: readers still open in other
+    // processes must reopen; their pins cannot be trusted either.)
+    resetProcessState(st);
     report = rebuild(st, durable);
   }
   if (report.nextSequence < synced) writePair(durable.header, CF.SYNCED_HI, report.nextSequence);
@@ -56,6 +63,12 @@ function resetProcessState(st: LogState<never, never>): void {
   for (const word of [H.BUDGET_USED, H.PIN_HIGH_WATER, H.CLAIM, H.CLAIM_NONCE, H.QUARANTINE_PHYS, H.QUARANTINE_EPOCH, H.QUARANTINE_OWNER, H.STOPPED_NONCE, H.NOTIFY]) {
     ctl[word] = 0;
   }
+  clearWaiterMarks(st);
+}
+
+/** Parked-reader marks of readers that are gone only cost the writer a wake-up; clear them anyway. */
+function clearWaiterMarks(st: LogState<never, never>): void {
+  const ctl = st.ctl;
   for (let phys = 0; phys < st.poolSegments; phys++) {
     const at = SEG_BASE + SEG_WORDS * phys + SEG.COUNT;
     ctl[at] = ctl[at]! & ~COUNT_WAITER;

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { LogLockedError, LogStorageError } from "../errors.ts";
 import { LOCK_FILE } from "./file-format.ts";
 
+const LOCK_SH = 1;
 const LOCK_EX = 2;
 const LOCK_NB = 4;
 
@@ -34,6 +35,32 @@ function loadFlock(): Flock | null {
     // no FFI
   }
   return null;
+}
+
+/**
+ * Runs `fn` holding `<dir>/open.lock`: exclusively while the writer's process
+ * opens and recovers the log, shared while a read-only process maps it, so a
+ * reader never maps a log in the middle of its recovery. Blocks (for at most
+ * the length of a recovery).
+ */
+export function withOpenLock<T>(dir: string, exclusive: boolean, fn: () => T): T {
+  if (flock === undefined) flock = loadFlock();
+  const path = join(dir, "open.lock");
+  let fd: number;
+  try {
+    fd = openSync(path, exclusive ? "a+" : "r", 0o600);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "EIO";
+    // A read-only process of a log created before open.lock existed has nothing to wait for.
+    if (!exclusive && code === "ENOENT") return fn();
+    throw new LogStorageError(path, code, "cannot open the open lock");
+  }
+  try {
+    if (flock !== null) flock(fd, exclusive ? LOCK_EX : LOCK_SH);
+    return fn();
+  } finally {
+    closeSync(fd); // drops the flock
+  }
 }
 
 /** A held writer lock; {@link release} gives it back (the kernel does too if the process dies). */

@@ -169,16 +169,17 @@ describe("durable log", () => {
     again.close();
   });
 
-  test("a reopened log whose writer was never released is recovered (same boot: published records kept)", () => {
+  test("a writer process SIGKILLed mid-append: its claim and pins are reaped; published records kept, the reserved one is not", async () => {
     const dir = freshDir();
-    const log = open(dir);
-    const writer = log.tryClaimWriter()!;
-    for (let s = 0; s < 37; s++) writer.append(tradeFor(s));
-    writer.reserve().id = 999; // reserved, never committed: must not come back
-    // Simulate the process dying: drop the lock without release() or close().
-    (log as unknown as { lock: { release(): void } }).lock.release();
+    const child = Bun.spawn([process.execPath, join(import.meta.dir, "fixtures/die-mid-append.ts"), dir, "37"], { stdout: "pipe", stderr: "inherit" });
+    const reader = child.stdout.getReader();
+    let out = "";
+    while (!out.includes("ready")) out += new TextDecoder().decode((await reader.read()).value);
+    child.kill("SIGKILL");
+    await child.exited;
     const again = open(dir);
     expect(again.recovery).toMatchObject({ mode: "crashed", nextSequence: 37, droppedRecords: 0 });
+    expect(again.stats()).toMatchObject({ pins: 0, snapshotBudgetUsed: 0, writerClaimed: false });
     expect(checkAll(again)).toEqual([0, 37]);
     const w2 = again.tryClaimWriter()!;
     expect(w2.nextSequence).toBe(37);
