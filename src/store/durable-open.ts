@@ -29,7 +29,7 @@ import {
   writeBootId,
   writeLayout,
 } from "./file-format.ts";
-import { FileSegmentStore, createPreallocated, flushPath, mapFile } from "./file-store.ts";
+import { FileSegmentStore, createPreallocated, flushPath, isEmptyFile, mapFile } from "./file-store.ts";
 import { recover } from "./recovery.ts";
 import { WriterLock } from "./writer-lock.ts";
 
@@ -177,7 +177,10 @@ function mapControl(dir: string, codec: RecordCodec<RecordView, unknown> | Recor
   try {
     bytes = Bun.mmap(path, { shared: true });
   } catch (error) {
-    throw new LogStorageError(path, (error as NodeJS.ErrnoException).code ?? "EIO", "cannot map the control file");
+    const code = (error as NodeJS.ErrnoException).code ?? "EIO";
+    // An empty file cannot be mapped (EINVAL): it is a truncated control file, not a refusal of the file system.
+    if (code === "EINVAL" && isEmptyFile(path)) throw new CorruptLogError(path, `the control file has 0 bytes, less than its ${HEADER_BYTES}-byte header`);
+    throw new LogStorageError(path, code, "cannot map the control file");
   }
   if (bytes.byteLength < HEADER_BYTES) throw new CorruptLogError(path, `the control file has ${bytes.byteLength} bytes, less than its ${HEADER_BYTES}-byte header`);
   const header = new Int32Array(bytes.buffer, 0, HEADER_BYTES / 4);

@@ -9,7 +9,7 @@
  * when it recycles a file for a new head and {@link seal} when a head is full;
  * both run once per segment, off the per-record path.
  */
-import { closeSync, fdatasyncSync, openSync, readdirSync, renameSync } from "node:fs";
+import { closeSync, fdatasyncSync, openSync, readdirSync, renameSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { CorruptLogError, LogStorageError } from "../errors.ts";
 import { Slab } from "../records/slab.ts";
@@ -49,12 +49,23 @@ export function mapFile(path: string, expectedBytes: number): Uint8Array {
     bytes = Bun.mmap(path, { shared: true });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? "EIO";
+    // An empty file cannot be mapped (EINVAL): it is a damaged log file, not a refusal of the file system.
+    if (code === "EINVAL" && isEmptyFile(path)) throw new CorruptLogError(path, `the file has 0 bytes; its log's geometry says ${expectedBytes}`);
     throw new LogStorageError(path, code, "cannot map the file");
   }
   if (bytes.byteLength !== expectedBytes) {
     throw new CorruptLogError(path, `the file has ${bytes.byteLength} bytes; its log's geometry says ${expectedBytes}`);
   }
   return bytes;
+}
+
+/** Whether `path` is a file of 0 bytes (false if it cannot be examined). */
+export function isEmptyFile(path: string): boolean {
+  try {
+    return statSync(path).size === 0;
+  } catch {
+    return false;
+  }
 }
 
 /** Creates a file of `size` bytes with real blocks, mode 0600. A full disk is a {@link LogStorageError} (ENOSPC). */
