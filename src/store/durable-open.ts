@@ -104,9 +104,8 @@ function createLog<V extends RecordView, D>(
   policy: DurabilityPolicy,
   bell: Int32Array,
 ): LogState<V, D> {
-  if (options.retainedCapacity === undefined || options.segmentCapacity === undefined) {
-    throw new InvalidOptionError("retainedCapacity", options.retainedCapacity, "retainedCapacity and segmentCapacity, to create a log");
-  }
+  const missing = options.retainedCapacity === undefined ? "retainedCapacity" : options.segmentCapacity === undefined ? "segmentCapacity" : null;
+  if (missing !== null) throw new InvalidOptionError(missing, undefined, "retainedCapacity and segmentCapacity, to create a log");
   // Files are preallocated: the snapshot budget defaults to one window (the minimum), not eight.
   const probe = resolveOptions({ ...options, snapshotBudget: undefined, preTouch: false } as LogOptions, codec.byteLength);
   const g = resolveOptions(
