@@ -113,37 +113,50 @@ function createLog<V extends RecordView, D>(
     codec.byteLength,
   );
   removeUnfinishedCreation(dir);
-  const fingerprint = fingerprintWords(codec.fingerprint);
-  const store = FileSegmentStore.create({ dir, poolSegments: g.poolSegments, segmentCapacity: g.segmentCapacity, recordBytes: g.recordBytes, fingerprint });
-  // The control file is built under a temporary name and renamed last: a directory
-  // with a control file always holds a complete log.
-  const tmp = join(dir, `${CONTROL_FILE}.tmp`);
-  const words = controlWords(g);
-  const size = HEADER_BYTES + words * 4;
-  createPreallocated(tmp, size);
-  const bytes = mapFile(tmp, size);
-  const header = new Int32Array(bytes.buffer, 0, HEADER_BYTES / 4);
-  header[CF.MAGIC] = CONTROL_MAGIC;
-  header[CF.VERSION] = FILE_VERSION;
-  header[CF.HEADER_BYTES] = HEADER_BYTES;
-  header[CF.CONTROL_WORDS] = words;
-  header[CF.RECORD_BYTES] = g.recordBytes;
-  header[CF.SEGMENT_CAPACITY] = g.segmentCapacity;
-  header[CF.POOL_SEGMENTS] = g.poolSegments;
-  header[CF.FINGERPRINT_HI] = fingerprint[0];
-  header[CF.FINGERPRINT_LO] = fingerprint[1];
-  new Float64Array(bytes.buffer, CF.CREATED_F64_BYTE, 1)[0] = Date.now();
-  writeBootId(bytes, currentBootId());
-  writeLayout(bytes, header, { name: codec.name, fingerprint: codec.fingerprint, byteLength: codec.byteLength, fields: layoutFields(codec) });
-  const ctl = new Int32Array(bytes.buffer, HEADER_BYTES, words);
-  initializeControl(codec, g, ctl);
-  const durable = new DurableState(dir, store, header, policy);
-  const state = new LogState(codec, ctl, store, bell, durable);
-  state.startHead(g);
-  writeSynced(header, g.initialSequence);
-  store.flush();
-  flushPath(tmp);
-  renameSync(tmp, join(dir, CONTROL_FILE));
+  // A failure (a full disk, most often) must not leave the pool files behind holding the space.
+  let state: LogState<V, D>;
+  let durable: DurableState;
+  try {
+    // The control file is built under a temporary name and renamed last: a directory
+    // with a control file always holds a complete log. Every file is preallocated
+    // before any is mapped (see FileSegmentStore.create).
+    const tmp = join(dir, `${CONTROL_FILE}.tmp`);
+    const words = controlWords(g);
+    const size = HEADER_BYTES + words * 4;
+    createPreallocated(tmp, size);
+    const fingerprint = fingerprintWords(codec.fingerprint);
+    const store = FileSegmentStore.create({ dir, poolSegments: g.poolSegments, segmentCapacity: g.segmentCapacity, recordBytes: g.recordBytes, fingerprint });
+    const bytes = mapFile(tmp, size);
+    const header = new Int32Array(bytes.buffer, 0, HEADER_BYTES / 4);
+    header[CF.MAGIC] = CONTROL_MAGIC;
+    header[CF.VERSION] = FILE_VERSION;
+    header[CF.HEADER_BYTES] = HEADER_BYTES;
+    header[CF.CONTROL_WORDS] = words;
+    header[CF.RECORD_BYTES] = g.recordBytes;
+    header[CF.SEGMENT_CAPACITY] = g.segmentCapacity;
+    header[CF.POOL_SEGMENTS] = g.poolSegments;
+    header[CF.FINGERPRINT_HI] = fingerprint[0];
+    header[CF.FINGERPRINT_LO] = fingerprint[1];
+    new Float64Array(bytes.buffer, CF.CREATED_F64_BYTE, 1)[0] = Date.now();
+    writeBootId(bytes, currentBootId());
+    writeLayout(bytes, header, { name: codec.name, fingerprint: codec.fingerprint, byteLength: codec.byteLength, fields: layoutFields(codec) });
+    const ctl = new Int32Array(bytes.buffer, HEADER_BYTES, words);
+    initializeControl(codec, g, ctl);
+    durable = new DurableState(dir, store, header, policy);
+    state = new LogState(codec, ctl, store, bell, durable);
+    state.startHead(g);
+    writeSynced(header, g.initialSequence);
+    store.flush();
+    flushPath(tmp);
+    renameSync(tmp, join(dir, CONTROL_FILE));
+  } catch (error) {
+    try {
+      removeUnfinishedCreation(dir);
+    } catch {
+      // keep the original error
+    }
+    throw error;
+  }
   durable.recovery = { mode: "created", nextSequence: g.initialSequence, droppedRecords: 0, verifiedSegments: 0, ms: 0 };
   return state;
 }
@@ -159,10 +172,18 @@ function layoutFields(codec: RecordCodec<RecordView, unknown> | RecordCodec<neve
 }
 type StoredField = { name: string; type: string; offset: number; size: number };
 
-/** A crash while creating left pool files but no control file: remove them (they hold nothing). */
+/**
+ * A crash (or a failure) while creating left pool files but no control file:
+ * remove them (they hold nothing). Creation names the first head's file by its
+ * sequence before it renames the finished control file into place, so while
+ * `control.alog.tmp` exists a sequence-named file is creation's too; without
+ * it, such a file may belong to a log that lost its control file: refuse.
+ */
 function removeUnfinishedCreation(dir: string): void {
-  for (const name of readdirSync(dir)) {
-    if (/^free\.\d+\.seg$/.test(name) || name === `${CONTROL_FILE}.tmp`) unlinkSync(join(dir, name));
+  const names = readdirSync(dir);
+  const creating = names.includes(`${CONTROL_FILE}.tmp`);
+  for (const name of names) {
+    if (/^free\.\d+\.seg$/.test(name) || name === `${CONTROL_FILE}.tmp` || (creating && /^\d{16}\.\d+\.seg$/.test(name))) unlinkSync(join(dir, name));
     else if (name.endsWith(".seg")) {
       throw new CorruptLogError(join(dir, name), `a segment file with a record sequence, but no ${CONTROL_FILE}: not a log this version can open`);
     }

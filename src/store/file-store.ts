@@ -106,10 +106,12 @@ export class FileSegmentStore implements SegmentStore {
   /** Creates every pool file (preallocated, free) in an empty log directory. */
   static create(g: FileGeometry): FileSegmentStore {
     const size = segmentFileBytes(g);
+    // Every file gets its blocks before any is mapped: a full disk fails here, and removing
+    // the files gives their space back at once (a mapping would hold it until collected).
+    for (let phys = 0; phys < g.poolSegments; phys++) createPreallocated(join(g.dir, poolFileName(phys, -1)), size);
     const files: PoolFile[] = [];
     for (let phys = 0; phys < g.poolSegments; phys++) {
       const path = join(g.dir, poolFileName(phys, -1));
-      createPreallocated(path, size);
       const file = poolFile(mapFile(path, size));
       const w = file.words;
       w[SF.MAGIC] = SEGMENT_MAGIC;
