@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, unlinkSync } from "node
 import { join, resolve } from "node:path";
 import { CorruptLogError, FingerprintMismatchError, InvalidHandleError, InvalidOptionError, LogStorageError } from "../errors.ts";
 import { LogState, controlWords, fingerprintWords, initializeControl } from "../log/log-state.ts";
-import { type LogOptions, resolveOptions } from "../log/options.ts";
+import { type LogOptions, TAKEOVER_SPARE, resolveOptions } from "../log/options.ts";
 import type { RecordCodec } from "../records/codec.ts";
 import type { RecordView } from "../records/record-view.ts";
 import { FORMAT, H, MAGIC, controlGeometry, loadPair } from "../shared/control.ts";
@@ -220,6 +220,10 @@ function mapControl(dir: string, codec: RecordCodec<RecordView, unknown> | Recor
   if (ctl[H.MAGIC] !== MAGIC || ctl[H.FORMAT] !== FORMAT) throw new CorruptLogError(path, "the control block has a wrong magic number or format");
   const pool = ctl[H.POOL_SEGMENTS]!;
   const segCap = ctl[H.SEGMENT_CAPACITY]!;
+  const retained = ctl[H.RETAINED_SEGMENTS]!;
+  const budget = ctl[H.BUDGET]!;
+  const dirSize = ctl[H.DIR_SIZE]!;
+  const initial = loadPair(ctl, H.INITIAL_SEQ_HI);
   if (
     pool !== header[CF.POOL_SEGMENTS] ||
     segCap !== header[CF.SEGMENT_CAPACITY] ||
@@ -227,9 +231,17 @@ function mapControl(dir: string, codec: RecordCodec<RecordView, unknown> | Recor
     !(ctl[H.DIR_SIZE]! > 0 && ctl[H.PIN_SLOTS]! > 0 && ctl[H.RETAINED_SEGMENTS]! > 0) ||
     controlGeometry(pool, ctl[H.DIR_SIZE]!, ctl[H.PIN_SLOTS]!).words !== words ||
     ctl[H.RETAINED_SEGMENTS]! + 1 >= pool ||
-    !(segCap > 0 && segCap * codec.byteLength <= 2 ** 32)
+    !(segCap > 0 && segCap * codec.byteLength <= 2 ** 32) ||
+    // What options.ts derives, exactly: the pool is the window, the budget (at least one window) and the spare;
+    // the directory ring a power of two larger than the window; R from retainedCapacity.
+    budget < retained + 1 ||
+    pool !== retained + 1 + budget + TAKEOVER_SPARE ||
+    (dirSize & (dirSize - 1)) !== 0 ||
+    dirSize < retained + 2 ||
+    Math.ceil(loadPair(ctl, H.RETAINED_CAPACITY_HI) / segCap) !== retained ||
+    !(Number.isSafeInteger(initial) && initial >= 0 && initial % segCap === 0)
   ) {
-    throw new CorruptLogError(path, "the control block's geometry does not hold together (pool, segment or directory sizes)");
+    throw new CorruptLogError(path, "the control block's geometry does not hold together (pool, segment, window, snapshot budget or directory sizes)");
   }
   return { bytes, header, ctl };
 }
