@@ -147,6 +147,7 @@ export class AtomicLog<V extends RecordView, D> {
     const st = this.state;
     const win = readWindow(st.ctl, new WindowState());
     st.durable!.sync(win.headPhys, win.head, st.countOf(win.headPhys), st.segmentCapacity);
+    st.durable!.markClosed();
     this.lock.release();
   }
 

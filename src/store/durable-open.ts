@@ -262,8 +262,9 @@ function openExisting<V extends RecordView, D>(
   const durable = new DurableState(dir, store, header, policy);
   const state = new LogState(codec, ctl, store, bell, durable);
   const boot = currentBootId();
-  durable.recovery = recover(state as unknown as LogState<never, never>, durable, boot !== "" && readBootId(bytes) === boot);
+  durable.recovery = recover(state as unknown as LogState<never, never>, durable, boot !== "" && readBootId(bytes) === boot, header[CF.CLOSED] === 1);
   writeBootId(bytes, boot);
+  header[CF.CLOSED] = 0;
   store.flush();
   flushPath(join(dir, CONTROL_FILE));
   return state;

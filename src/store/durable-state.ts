@@ -99,4 +99,10 @@ export class DurableState {
     }
     return synced;
   }
+
+  /** At close, after a sync: marks the log closed cleanly (recovery then expects nothing beyond the synced point). */
+  markClosed(): void {
+    Atomics.store(this.header, CF.CLOSED, 1);
+    flushPath(join(this.dir, CONTROL_FILE));
+  }
 }

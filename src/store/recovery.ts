@@ -7,10 +7,13 @@
  * - **Same boot** (the last writer process exited or was killed): the page
  *   cache was never lost, so the control block's window and counts are the
  *   truth for everything published, including records after the last
- *   checksum. Only the checksummed prefixes beyond the synced point are
- *   verified (bit rot or a stray write is caught there); the engine's own
- *   adoption (writer.ts) then finishes whatever roll or takeover the dead
- *   writer left half done.
+ *   checksum. Every checksummed prefix in the window is verified (bit rot, a
+ *   stray write or a damaged file is caught there, synced or not: files at
+ *   rest can change); the engine's own adoption (writer.ts) then finishes
+ *   whatever roll or takeover the dead writer left half done. A log that was
+ *   closed cleanly has nothing beyond its checksums and its synced point, so
+ *   a window that reaches beyond them (a damaged count or window word) is not
+ *   trusted.
  * - **Another boot** (power loss or reboot), or a control block whose window,
  *   directory or counts do not hold together: unsynced pages may be lost or
  *   stale in any combination, so nothing in the control block is trusted. The
@@ -28,15 +31,15 @@ import { coveredCount, verifiedCount } from "./commit-table.ts";
 import type { DurableState, DurableRecovery } from "./durable-state.ts";
 import { CF, HEADER_BYTES, writePair } from "./file-format.ts";
 
-/** Runs recovery; see the file comment. */
-export function recover(st: LogState<never, never>, durable: DurableState, sameBoot: boolean): DurableRecovery {
+/** Runs recovery; see the file comment. `closedCleanly`: the last writer process called close(). */
+export function recover(st: LogState<never, never>, durable: DurableState, sameBoot: boolean, closedCleanly: boolean): DurableRecovery {
   const started = performance.now();
   resetProcessState(st);
   const synced = durable.syncedSequence;
-  const window = sameBoot ? consistentWindow(st, durable) : null;
+  const window = sameBoot ? consistentWindow(st, durable, synced, closedCleanly) : null;
   let report: Omit<DurableRecovery, "ms">;
   if (window !== null) {
-    report = verifyBeyondSynced(st, durable, window, synced);
+    report = verifyWindow(st, durable, window, synced);
   } else {
     report = rebuild(st, durable);
   }
@@ -62,8 +65,8 @@ function resetProcessState(st: LogState<never, never>): void {
   }
 }
 
-/** The window, if the control block holds together with the segment files; else null. */
-function consistentWindow(st: LogState<never, never>, durable: DurableState): WindowState | null {
+/** The window, if the control block holds together with the segment files and the synced point; else null. */
+function consistentWindow(st: LogState<never, never>, durable: DurableState, synced: number, closedCleanly: boolean): WindowState | null {
   const ctl = st.ctl;
   const win = readWindow(ctl, new WindowState());
   const segCap = st.segmentCapacity;
@@ -81,16 +84,27 @@ function consistentWindow(st: LogState<never, never>, durable: DurableState): Wi
     if (count > segCap || (raw & ~(COUNT_MASK | COUNT_SEALED)) !== 0) return null;
     if (seq < win.head && count !== segCap) return null;
   }
+  // Readers find the head through the directory too: it must name the head, or a takeover's
+  // copy of it whose window flip never happened (the writer's adoption completes that).
+  const mapped = st.physOf(win.head);
+  if (mapped !== win.headPhys) {
+    if (!(mapped >= 0 && mapped < st.poolSegments) || seen.has(mapped)) return null;
+    if (st.seqOf(mapped) !== win.head || durable.store.seqOf(mapped) !== win.head) return null;
+  }
+  const next = nextSequenceOf(st, win);
+  // Published records only grow past the synced point: a window ending before it lost some.
+  if (next < synced) return null;
+  // Closed cleanly: every published record was checksummed and synced; anything beyond is damage.
+  if (closedCleanly && (next !== synced || coveredCount(durable.store.header(win.headPhys)) !== st.countOf(win.headPhys))) return null;
   return win;
 }
 
-/** Same boot: verify the checksummed prefixes of segments that reach beyond the synced point; cut at the first damage. */
-function verifyBeyondSynced(st: LogState<never, never>, durable: DurableState, win: WindowState, synced: number): Omit<DurableRecovery, "ms"> {
+/** Same boot: verify the checksummed prefix of every segment in the window; cut at the first damage. */
+function verifyWindow(st: LogState<never, never>, durable: DurableState, win: WindowState, synced: number): Omit<DurableRecovery, "ms"> {
   const segCap = st.segmentCapacity;
   const store = durable.store;
   let verifiedSegments = 0;
   for (let seq = win.oldest; seq <= win.head; seq++) {
-    if ((seq + 1) * segCap <= synced) continue;
     const phys = seq === win.head ? win.headPhys : st.physOf(seq);
     const count = st.countOf(phys);
     const covered = Math.min(coveredCount(store.header(phys)), count);
