@@ -19,7 +19,9 @@
  *   stale in any combination, so nothing in the control block is trusted. The
  *   window is rebuilt from the segment files alone: each file's longest prefix
  *   whose checksum verifies, chained by sequence, cut at the first segment
- *   that is not complete. Everything synced verifies, so it is kept.
+ *   that is not complete. Everything synced verifies, so it is kept. A file
+ *   whose header's two copies of its sequence disagree and that verifies no
+ *   record is left out (a damaged sequence must not become the head).
  *
  * Either way, what is returned is a valid prefix of what was appended, and the
  * writer continues right after its last record.
@@ -29,7 +31,7 @@ import { COUNT_MASK, COUNT_SEALED, COUNT_WAITER, H, SEG, SEG_BASE, SEG_WORDS, co
 import { WindowState, readWindow, writeWindow } from "../shared/window.ts";
 import { coveredCount, verifiedCount } from "./commit-table.ts";
 import type { DurableState, DurableRecovery } from "./durable-state.ts";
-import { CF, HEADER_BYTES, writePair } from "./file-format.ts";
+import { CF, HEADER_BYTES, SF, readPair, writePair } from "./file-format.ts";
 
 /** Runs recovery; see the file comment. `closedCleanly`: the last writer process called close(). */
 export function recover(st: LogState<never, never>, durable: DurableState, sameBoot: boolean, closedCleanly: boolean): DurableRecovery {
@@ -142,8 +144,11 @@ function rebuild(st: LogState<never, never>, durable: DurableState): Omit<Durabl
   const bySeq = new Map<number, Candidate>();
   for (let phys = 0; phys < st.poolSegments; phys++) {
     const seq = store.seqOf(phys);
-    if (!(Number.isSafeInteger(seq) && seq >= 0)) continue;
+    if (!(Number.isSafeInteger(seq) && seq >= 0 && Number.isSafeInteger((seq + 1) * segCap))) continue;
     const valid = verifiedCount(store.header(phys), store.bytes(phys), HEADER_BYTES, st.recordBytes, seq, segCap);
+    // The checksum is seeded with the sequence, so a verified record vouches for it; a file that
+    // verifies none must at least agree with its own first-record sequence.
+    if (valid === 0 && readPair(store.header(phys), SF.FIRST_HI) !== seq * segCap) continue;
     const other = bySeq.get(seq);
     // A takeover's copy and the head it replaced share a sequence: keep the longer verified prefix.
     if (other === undefined || valid > other.valid) bySeq.set(seq, { seq, phys, valid });
