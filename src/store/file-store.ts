@@ -13,7 +13,7 @@ import { closeSync, fdatasyncSync, openSync, readdirSync, renameSync, statSync }
 import { join } from "node:path";
 import { CorruptLogError, LogStorageError } from "../errors.ts";
 import { Slab } from "../records/slab.ts";
-import { extendTable, resetTable } from "./commit-table.ts";
+import { coveredCount, extendTable, resetTable, rewriteTable } from "./commit-table.ts";
 import { FILE_VERSION, HEADER_BYTES, SEGMENT_MAGIC, SF, readPair, segmentFileName, writePair } from "./file-format.ts";
 import { preallocate } from "./preallocate.ts";
 import type { SegmentStore, StoreHandle } from "./segment-store.ts";
@@ -257,6 +257,14 @@ export class FileSegmentStore implements SegmentStore {
     if (count === this.geometry.segmentCapacity) {
       new Float64Array(file.bytes.buffer, file.bytes.byteOffset + SF.SEALED_F64_BYTE, 1)[0] = Date.now();
     }
+  }
+
+  /** Recovery: makes segment `phys`'s commit table cover exactly its `count` verified records (see rewriteTable). */
+  retable(phys: number, seq: number, count: number): void {
+    const file = this.files[phys]!;
+    if (coveredCount(file.words) === count) return;
+    rewriteTable(file.words, file.bytes, HEADER_BYTES, this.geometry.recordBytes, seq, count);
+    file.dirty = true;
   }
 
   /** Flushes every file dirtied since the last flush to disk (fdatasync on a separate descriptor). */

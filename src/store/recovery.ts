@@ -218,6 +218,8 @@ function install(st: LogState<never, never>, durable: DurableState, chain: reado
   for (const c of chain) {
     const at = SEG_BASE + SEG_WORDS * c.phys;
     if (store.seqOf(c.phys) !== c.seq) store.prepare(c.phys, c.seq); // the empty head of a log with no segment left
+    // A damaged entry covering more than verified would stop the writer from ever checksumming this segment again.
+    store.retable(c.phys, c.seq, c.valid);
     storePair(ctl, at + SEG.SEQ_HI, c.seq);
     ctl[at + SEG.COUNT] = c.valid;
     ctl[at + SEG.GENERATION] = Math.max(1, ctl[at + SEG.GENERATION]!);
