@@ -169,6 +169,7 @@ export class AtomicLog<V extends RecordView, D> {
       // published prefix is checksummed and everything flushed, so the next open is "clean".
       const win = readWindow(st.ctl, new WindowState());
       durable.sync(win.headPhys, win.head, st.countOf(win.headPhys), st.segmentCapacity);
+      durable.markClosed();
     }
     clearInterval(opened.reaper);
     leaveEntry(durable.header, durable.processSlot);

@@ -74,6 +74,23 @@ export function extendTable(words: Int32Array, bytes: Uint8Array, base: number, 
 }
 
 /**
+ * Recovery: makes the current entry cover exactly records `[0, count)` of
+ * segment `seq`, which verified. Needed when the current entry covered more
+ * (it was damaged): {@link extendTable} only ever extends the current entry,
+ * so the writer would never checksum this segment's new records again. Crash
+ * safe like extendTable: the inactive entry is filled, then the version flips.
+ */
+export function rewriteTable(words: Int32Array, bytes: Uint8Array, base: number, recordBytes: number, seq: number, count: number): void {
+  const version = Atomics.load(words, SF.TABLE_VERSION);
+  const crc = Bun.hash.crc32(bytes.subarray(base, base + count * recordBytes), seedFor(seq)) >>> 0;
+  const next = SF.TABLE_ENTRY[(version + 1) & 1];
+  words[next] = count;
+  words[next + 1] = crc | 0;
+  words[next + 2] = checkWord(count, crc);
+  Atomics.store(words, SF.TABLE_VERSION, version + 1);
+}
+
+/**
  * Recovery: the longest prefix of segment `seq` that an entry covers and
  * that verifies against the bytes, at most `limit` records. 0 if neither entry
  * verifies.

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, unlinkSync } from "node
 import { join, resolve } from "node:path";
 import { CorruptLogError, FingerprintMismatchError, InvalidHandleError, InvalidOptionError, LogStorageError } from "../errors.ts";
 import { LogState, controlWords, fingerprintWords, initializeControl } from "../log/log-state.ts";
-import { type LogOptions, resolveOptions } from "../log/options.ts";
+import { type LogOptions, TAKEOVER_SPARE, resolveOptions } from "../log/options.ts";
 import type { RecordCodec } from "../records/codec.ts";
 import type { RecordView } from "../records/record-view.ts";
 import { FORMAT, H, MAGIC, controlGeometry, loadPair } from "../shared/control.ts";
@@ -29,7 +29,7 @@ import {
   writeBootId,
   writeLayout,
 } from "./file-format.ts";
-import { FileSegmentStore, createPreallocated, flushPath, mapFile } from "./file-store.ts";
+import { FileSegmentStore, createPreallocated, flushPath, isEmptyFile, mapFile } from "./file-store.ts";
 import { recover } from "./recovery.ts";
 import { WriterLock, withOpenLock } from "./writer-lock.ts";
 import { clearProcessTable, takeEntry } from "./process-table.ts";
@@ -123,9 +123,8 @@ function createLog<V extends RecordView, D>(
   policy: DurabilityPolicy,
   bell: Int32Array,
 ): LogState<V, D> {
-  if (options.retainedCapacity === undefined || options.segmentCapacity === undefined) {
-    throw new InvalidOptionError("retainedCapacity", options.retainedCapacity, "retainedCapacity and segmentCapacity, to create a log");
-  }
+  const missing = options.retainedCapacity === undefined ? "retainedCapacity" : options.segmentCapacity === undefined ? "segmentCapacity" : null;
+  if (missing !== null) throw new InvalidOptionError(missing, undefined, "retainedCapacity and segmentCapacity, to create a log");
   // Files are preallocated: the snapshot budget defaults to one window (the minimum), not eight.
   const probe = resolveOptions({ ...options, snapshotBudget: undefined, preTouch: false } as LogOptions, codec.byteLength);
   const g = resolveOptions(
@@ -133,38 +132,51 @@ function createLog<V extends RecordView, D>(
     codec.byteLength,
   );
   removeUnfinishedCreation(dir);
-  const fingerprint = fingerprintWords(codec.fingerprint);
-  const store = FileSegmentStore.create({ dir, poolSegments: g.poolSegments, segmentCapacity: g.segmentCapacity, recordBytes: g.recordBytes, fingerprint });
-  // The control file is built under a temporary name and renamed last: a directory
-  // with a control file always holds a complete log.
-  const tmp = join(dir, `${CONTROL_FILE}.tmp`);
-  const words = controlWords(g);
-  const size = HEADER_BYTES + words * 4;
-  createPreallocated(tmp, size);
-  const bytes = mapFile(tmp, size);
-  const header = new Int32Array(bytes.buffer, 0, HEADER_BYTES / 4);
-  header[CF.MAGIC] = CONTROL_MAGIC;
-  header[CF.VERSION] = FILE_VERSION;
-  header[CF.HEADER_BYTES] = HEADER_BYTES;
-  header[CF.CONTROL_WORDS] = words;
-  header[CF.RECORD_BYTES] = g.recordBytes;
-  header[CF.SEGMENT_CAPACITY] = g.segmentCapacity;
-  header[CF.POOL_SEGMENTS] = g.poolSegments;
-  header[CF.FINGERPRINT_HI] = fingerprint[0];
-  header[CF.FINGERPRINT_LO] = fingerprint[1];
-  new Float64Array(bytes.buffer, CF.CREATED_F64_BYTE, 1)[0] = Date.now();
-  writeBootId(bytes, currentBootId());
-  writeLayout(bytes, header, { name: codec.name, fingerprint: codec.fingerprint, byteLength: codec.byteLength, fields: layoutFields(codec) });
-  const ctl = new Int32Array(bytes.buffer, HEADER_BYTES, words);
-  initializeControl(codec, g, ctl);
-  const durable = new DurableState(dir, store, header, policy);
-  const state = new LogState(codec, ctl, store, bell, durable);
-  durable.processSlot = takeEntry(state as unknown as LogState<never, never>, header);
-  state.startHead(g);
-  writeSynced(header, g.initialSequence);
-  store.flush();
-  flushPath(tmp);
-  renameSync(tmp, join(dir, CONTROL_FILE));
+  // A failure (a full disk, most often) must not leave the pool files behind holding the space.
+  let state: LogState<V, D>;
+  let durable: DurableState;
+  try {
+    // The control file is built under a temporary name and renamed last: a directory
+    // with a control file always holds a complete log. Every file is preallocated
+    // before any is mapped (see FileSegmentStore.create).
+    const tmp = join(dir, `${CONTROL_FILE}.tmp`);
+    const words = controlWords(g);
+    const size = HEADER_BYTES + words * 4;
+    createPreallocated(tmp, size);
+    const fingerprint = fingerprintWords(codec.fingerprint);
+    const store = FileSegmentStore.create({ dir, poolSegments: g.poolSegments, segmentCapacity: g.segmentCapacity, recordBytes: g.recordBytes, fingerprint });
+    const bytes = mapFile(tmp, size);
+    const header = new Int32Array(bytes.buffer, 0, HEADER_BYTES / 4);
+    header[CF.MAGIC] = CONTROL_MAGIC;
+    header[CF.VERSION] = FILE_VERSION;
+    header[CF.HEADER_BYTES] = HEADER_BYTES;
+    header[CF.CONTROL_WORDS] = words;
+    header[CF.RECORD_BYTES] = g.recordBytes;
+    header[CF.SEGMENT_CAPACITY] = g.segmentCapacity;
+    header[CF.POOL_SEGMENTS] = g.poolSegments;
+    header[CF.FINGERPRINT_HI] = fingerprint[0];
+    header[CF.FINGERPRINT_LO] = fingerprint[1];
+    new Float64Array(bytes.buffer, CF.CREATED_F64_BYTE, 1)[0] = Date.now();
+    writeBootId(bytes, currentBootId());
+    writeLayout(bytes, header, { name: codec.name, fingerprint: codec.fingerprint, byteLength: codec.byteLength, fields: layoutFields(codec) });
+    const ctl = new Int32Array(bytes.buffer, HEADER_BYTES, words);
+    initializeControl(codec, g, ctl);
+    durable = new DurableState(dir, store, header, policy);
+    state = new LogState(codec, ctl, store, bell, durable);
+    durable.processSlot = takeEntry(state as unknown as LogState<never, never>, header);
+    state.startHead(g);
+    writeSynced(header, g.initialSequence);
+    store.flush();
+    flushPath(tmp);
+    renameSync(tmp, join(dir, CONTROL_FILE));
+  } catch (error) {
+    try {
+      removeUnfinishedCreation(dir);
+    } catch {
+      // keep the original error
+    }
+    throw error;
+  }
   durable.recovery = { mode: "created", nextSequence: g.initialSequence, droppedRecords: 0, verifiedSegments: 0, ms: 0 };
   return state;
 }
@@ -180,10 +192,18 @@ function layoutFields(codec: RecordCodec<RecordView, unknown> | RecordCodec<neve
 }
 type StoredField = { name: string; type: string; offset: number; size: number };
 
-/** A crash while creating left pool files but no control file: remove them (they hold nothing). */
+/**
+ * A crash (or a failure) while creating left pool files but no control file:
+ * remove them (they hold nothing). Creation names the first head's file by its
+ * sequence before it renames the finished control file into place, so while
+ * `control.alog.tmp` exists a sequence-named file is creation's too; without
+ * it, such a file may belong to a log that lost its control file: refuse.
+ */
 function removeUnfinishedCreation(dir: string): void {
-  for (const name of readdirSync(dir)) {
-    if (/^free\.\d+\.seg$/.test(name) || name === `${CONTROL_FILE}.tmp`) unlinkSync(join(dir, name));
+  const names = readdirSync(dir);
+  const creating = names.includes(`${CONTROL_FILE}.tmp`);
+  for (const name of names) {
+    if (/^free\.\d+\.seg$/.test(name) || name === `${CONTROL_FILE}.tmp` || (creating && /^\d{16}\.\d+\.seg$/.test(name))) unlinkSync(join(dir, name));
     else if (name.endsWith(".seg")) {
       throw new CorruptLogError(join(dir, name), `a segment file with a record sequence, but no ${CONTROL_FILE}: not a log this version can open`);
     }
@@ -197,7 +217,10 @@ function mapControl(dir: string, codec: RecordCodec<RecordView, unknown> | Recor
   try {
     bytes = Bun.mmap(path, { shared: true });
   } catch (error) {
-    throw new LogStorageError(path, (error as NodeJS.ErrnoException).code ?? "EIO", "cannot map the control file");
+    const code = (error as NodeJS.ErrnoException).code ?? "EIO";
+    // An empty file cannot be mapped (EINVAL): it is a truncated control file, not a refusal of the file system.
+    if (code === "EINVAL" && isEmptyFile(path)) throw new CorruptLogError(path, `the control file has 0 bytes, less than its ${HEADER_BYTES}-byte header`);
+    throw new LogStorageError(path, code, "cannot map the control file");
   }
   if (bytes.byteLength < HEADER_BYTES) throw new CorruptLogError(path, `the control file has ${bytes.byteLength} bytes, less than its ${HEADER_BYTES}-byte header`);
   const header = new Int32Array(bytes.buffer, 0, HEADER_BYTES / 4);
@@ -217,6 +240,10 @@ function mapControl(dir: string, codec: RecordCodec<RecordView, unknown> | Recor
   if (ctl[H.MAGIC] !== MAGIC || ctl[H.FORMAT] !== FORMAT) throw new CorruptLogError(path, "the control block has a wrong magic number or format");
   const pool = ctl[H.POOL_SEGMENTS]!;
   const segCap = ctl[H.SEGMENT_CAPACITY]!;
+  const retained = ctl[H.RETAINED_SEGMENTS]!;
+  const budget = ctl[H.BUDGET]!;
+  const dirSize = ctl[H.DIR_SIZE]!;
+  const initial = loadPair(ctl, H.INITIAL_SEQ_HI);
   if (
     pool !== header[CF.POOL_SEGMENTS] ||
     segCap !== header[CF.SEGMENT_CAPACITY] ||
@@ -224,9 +251,17 @@ function mapControl(dir: string, codec: RecordCodec<RecordView, unknown> | Recor
     !(ctl[H.DIR_SIZE]! > 0 && ctl[H.PIN_SLOTS]! > 0 && ctl[H.RETAINED_SEGMENTS]! > 0) ||
     controlGeometry(pool, ctl[H.DIR_SIZE]!, ctl[H.PIN_SLOTS]!).words !== words ||
     ctl[H.RETAINED_SEGMENTS]! + 1 >= pool ||
-    !(segCap > 0 && segCap * codec.byteLength <= 2 ** 32)
+    !(segCap > 0 && segCap * codec.byteLength <= 2 ** 32) ||
+    // What options.ts derives, exactly: the pool is the window, the budget (at least one window) and the spare;
+    // the directory ring a power of two larger than the window; R from retainedCapacity.
+    budget < retained + 1 ||
+    pool !== retained + 1 + budget + TAKEOVER_SPARE ||
+    (dirSize & (dirSize - 1)) !== 0 ||
+    dirSize < retained + 2 ||
+    Math.ceil(loadPair(ctl, H.RETAINED_CAPACITY_HI) / segCap) !== retained ||
+    !(Number.isSafeInteger(initial) && initial >= 0 && initial % segCap === 0)
   ) {
-    throw new CorruptLogError(path, "the control block's geometry does not hold together (pool, segment or directory sizes)");
+    throw new CorruptLogError(path, "the control block's geometry does not hold together (pool, segment, window, snapshot budget or directory sizes)");
   }
   return { bytes, header, ctl };
 }
@@ -251,8 +286,9 @@ function openExisting<V extends RecordView, D>(
   // After a reboot no process of the table can be alive: forget them all before taking an entry.
   if (!sameBoot) clearProcessTable(header);
   durable.processSlot = takeEntry(state as unknown as LogState<never, never>, header);
-  durable.recovery = recover(state as unknown as LogState<never, never>, durable, sameBoot);
+  durable.recovery = recover(state as unknown as LogState<never, never>, durable, sameBoot, header[CF.CLOSED] === 1);
   writeBootId(bytes, boot);
+  header[CF.CLOSED] = 0;
   store.flush();
   flushPath(join(dir, CONTROL_FILE));
   return state;

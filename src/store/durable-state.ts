@@ -41,10 +41,11 @@ export interface DurableRecovery {
    * - `"created"`: a new log;
    * - `"clean"`: closed cleanly, nothing to repair;
    * - `"crashed"`: the last writer process died (same boot): the published
-   *   records in the page cache were kept, checksums verified beyond the synced point;
-   * - `"rebuilt"`: the machine rebooted since, or the control block was
-   *   inconsistent: the window was rebuilt from the segment files, keeping
-   *   only records whose checksums verify.
+   *   records in the page cache were kept, every checksum in the window verified;
+   * - `"rebuilt"`: the machine rebooted since, the control block was
+   *   inconsistent (with itself, the files or a clean close), or a checksum
+   *   failed: the window was rebuilt from the segment files (or cut at the
+   *   damage), keeping only records whose checksums verify.
    */
   readonly mode: "created" | "clean" | "crashed" | "rebuilt";
   /** Sequence the next record gets. */
@@ -112,5 +113,11 @@ export class DurableState {
       flushPath(join(this.dir, CONTROL_FILE));
     }
     return synced;
+  }
+
+  /** At close, after a sync: marks the log closed cleanly (recovery then expects nothing beyond the synced point). */
+  markClosed(): void {
+    Atomics.store(this.header, CF.CLOSED, 1);
+    flushPath(join(this.dir, CONTROL_FILE));
   }
 }

@@ -48,6 +48,11 @@ export const CF = {
   SYNCED_LO: 10,
   APP_HEADER_BYTES: 11,
   LAYOUT_BYTES: 12,
+  /**
+   * 1 once the process that had the log open for writing closed it (`close()`: every
+   * published record checksummed and synced first); 0 while it is open, or if it died.
+   */
+  CLOSED: 13,
   /** Milliseconds since the epoch at creation (f64 at byte 64). */
   CREATED_F64_BYTE: 64,
   /** The kernel boot id of the last process that opened the log for writing (36 ASCII bytes at byte 128). */

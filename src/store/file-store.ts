@@ -9,11 +9,11 @@
  * when it recycles a file for a new head and {@link seal} when a head is full;
  * both run once per segment, off the per-record path.
  */
-import { closeSync, fdatasyncSync, openSync, readdirSync, renameSync } from "node:fs";
+import { closeSync, fdatasyncSync, openSync, readdirSync, renameSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { CorruptLogError, LogStorageError } from "../errors.ts";
 import { Slab } from "../records/slab.ts";
-import { extendTable, resetTable } from "./commit-table.ts";
+import { coveredCount, extendTable, resetTable, rewriteTable } from "./commit-table.ts";
 import { FILE_VERSION, HEADER_BYTES, SEGMENT_MAGIC, SF, readPair, segmentFileName, writePair } from "./file-format.ts";
 import { preallocate } from "./preallocate.ts";
 import type { SegmentStore, StoreHandle } from "./segment-store.ts";
@@ -49,12 +49,23 @@ export function mapFile(path: string, expectedBytes: number): Uint8Array {
     bytes = Bun.mmap(path, { shared: true });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? "EIO";
+    // An empty file cannot be mapped (EINVAL): it is a damaged log file, not a refusal of the file system.
+    if (code === "EINVAL" && isEmptyFile(path)) throw new CorruptLogError(path, `the file has 0 bytes; its log's geometry says ${expectedBytes}`);
     throw new LogStorageError(path, code, "cannot map the file");
   }
   if (bytes.byteLength !== expectedBytes) {
     throw new CorruptLogError(path, `the file has ${bytes.byteLength} bytes; its log's geometry says ${expectedBytes}`);
   }
   return bytes;
+}
+
+/** Whether `path` is a file of 0 bytes (false if it cannot be examined). */
+export function isEmptyFile(path: string): boolean {
+  try {
+    return statSync(path).size === 0;
+  } catch {
+    return false;
+  }
 }
 
 /** Creates a file of `size` bytes with real blocks, mode 0600. A full disk is a {@link LogStorageError} (ENOSPC). */
@@ -97,10 +108,12 @@ export class FileSegmentStore implements SegmentStore {
   /** Creates every pool file (preallocated, free) in an empty log directory. */
   static create(g: FileGeometry): FileSegmentStore {
     const size = segmentFileBytes(g);
+    // Every file gets its blocks before any is mapped: a full disk fails here, and removing
+    // the files gives their space back at once (a mapping would hold it until collected).
+    for (let phys = 0; phys < g.poolSegments; phys++) createPreallocated(join(g.dir, poolFileName(phys, -1)), size);
     const files: PoolFile[] = [];
     for (let phys = 0; phys < g.poolSegments; phys++) {
       const path = join(g.dir, poolFileName(phys, -1));
-      createPreallocated(path, size);
       const file = poolFile(mapFile(path, size));
       const w = file.words;
       w[SF.MAGIC] = SEGMENT_MAGIC;
@@ -258,6 +271,14 @@ export class FileSegmentStore implements SegmentStore {
     const file = this.files[phys]!;
     if (extendTable(file.words, file.bytes, HEADER_BYTES, this.geometry.recordBytes, seq, count)) file.dirty = true;
     if (count === this.geometry.segmentCapacity) file.times[1] = Date.now();
+  }
+
+  /** Recovery: makes segment `phys`'s commit table cover exactly its `count` verified records (see rewriteTable). */
+  retable(phys: number, seq: number, count: number): void {
+    const file = this.files[phys]!;
+    if (coveredCount(file.words) === count) return;
+    rewriteTable(file.words, file.bytes, HEADER_BYTES, this.geometry.recordBytes, seq, count);
+    file.dirty = true;
   }
 
   /** Renames files to their sequences, then flushes every file dirtied since the last flush to disk (fdatasync on a separate descriptor). */

@@ -7,16 +7,21 @@
  * - **Same boot** (the last writer process exited or was killed): the page
  *   cache was never lost, so the control block's window and counts are the
  *   truth for everything published, including records after the last
- *   checksum. Only the checksummed prefixes beyond the synced point are
- *   verified (bit rot or a stray write is caught there); the engine's own
- *   adoption (writer.ts) then finishes whatever roll or takeover the dead
- *   writer left half done.
+ *   checksum. Every checksummed prefix in the window is verified (bit rot, a
+ *   stray write or a damaged file is caught there, synced or not: files at
+ *   rest can change); the engine's own adoption (writer.ts) then finishes
+ *   whatever roll or takeover the dead writer left half done. A log that was
+ *   closed cleanly has nothing beyond its checksums and its synced point, so
+ *   a window that reaches beyond them (a damaged count or window word) is not
+ *   trusted.
  * - **Another boot** (power loss or reboot), or a control block whose window,
  *   directory or counts do not hold together: unsynced pages may be lost or
  *   stale in any combination, so nothing in the control block is trusted. The
  *   window is rebuilt from the segment files alone: each file's longest prefix
  *   whose checksum verifies, chained by sequence, cut at the first segment
- *   that is not complete. Everything synced verifies, so it is kept.
+ *   that is not complete. Everything synced verifies, so it is kept. A file
+ *   whose header's two copies of its sequence disagree and that verifies no
+ *   record is left out (a damaged sequence must not become the head).
  *
  * Either way, what is returned is a valid prefix of what was appended, and the
  * writer continues right after its last record.
@@ -26,20 +31,20 @@ import { COUNT_MASK, COUNT_SEALED, COUNT_WAITER, H, SEG, SEG_BASE, SEG_WORDS, co
 import { WindowState, readWindow, writeWindow } from "../shared/window.ts";
 import { coveredCount, verifiedCount } from "./commit-table.ts";
 import type { DurableState, DurableRecovery } from "./durable-state.ts";
-import { CF, HEADER_BYTES, writePair } from "./file-format.ts";
+import { CF, HEADER_BYTES, SF, readPair, writePair } from "./file-format.ts";
 import { releaseOrphans } from "./process-table.ts";
 
-/** Runs recovery; see the file comment. */
-export function recover(st: LogState<never, never>, durable: DurableState, sameBoot: boolean): DurableRecovery {
+/** Runs recovery; see the file comment. `closedCleanly`: the last writer process called close(). */
+export function recover(st: LogState<never, never>, durable: DurableState, sameBoot: boolean, closedCleanly: boolean): DurableRecovery {
   const started = performance.now();
   const synced = durable.syncedSequence;
-  const window = sameBoot ? consistentWindow(st, durable) : null;
+  const window = sameBoot ? consistentWindow(st, durable, synced, closedCleanly) : null;
   let report: Omit<DurableRecovery, "ms">;
   if (window !== null) {
     // Readers in other live processes keep their pins; a dead process's were reaped
     // when this process took its entry (process-table.ts).
     releaseOrphans(st, durable.header);
-    report = verifyBeyondSynced(st, durable, window, synced);
+    report = verifyWindow(st, durable, window, synced);
   } else {
     // Another boot: no process of the old one is alive. (A control block that does not
     // hold together on the same boot is rebuilt too: readers still open in other
@@ -75,8 +80,8 @@ function clearWaiterMarks(st: LogState<never, never>): void {
   }
 }
 
-/** The window, if the control block holds together with the segment files; else null. */
-function consistentWindow(st: LogState<never, never>, durable: DurableState): WindowState | null {
+/** The window, if the control block holds together with the segment files and the synced point; else null. */
+function consistentWindow(st: LogState<never, never>, durable: DurableState, synced: number, closedCleanly: boolean): WindowState | null {
   const ctl = st.ctl;
   const win = readWindow(ctl, new WindowState());
   const segCap = st.segmentCapacity;
@@ -94,16 +99,27 @@ function consistentWindow(st: LogState<never, never>, durable: DurableState): Wi
     if (count > segCap || (raw & ~(COUNT_MASK | COUNT_SEALED)) !== 0) return null;
     if (seq < win.head && count !== segCap) return null;
   }
+  // Readers find the head through the directory too: it must name the head, or a takeover's
+  // copy of it whose window flip never happened (the writer's adoption completes that).
+  const mapped = st.physOf(win.head);
+  if (mapped !== win.headPhys) {
+    if (!(mapped >= 0 && mapped < st.poolSegments) || seen.has(mapped)) return null;
+    if (st.seqOf(mapped) !== win.head || durable.store.seqOf(mapped) !== win.head) return null;
+  }
+  const next = nextSequenceOf(st, win);
+  // Published records only grow past the synced point: a window ending before it lost some.
+  if (next < synced) return null;
+  // Closed cleanly: every published record was checksummed and synced; anything beyond is damage.
+  if (closedCleanly && (next !== synced || coveredCount(durable.store.header(win.headPhys)) !== st.countOf(win.headPhys))) return null;
   return win;
 }
 
-/** Same boot: verify the checksummed prefixes of segments that reach beyond the synced point; cut at the first damage. */
-function verifyBeyondSynced(st: LogState<never, never>, durable: DurableState, win: WindowState, synced: number): Omit<DurableRecovery, "ms"> {
+/** Same boot: verify the checksummed prefix of every segment in the window; cut at the first damage. */
+function verifyWindow(st: LogState<never, never>, durable: DurableState, win: WindowState, synced: number): Omit<DurableRecovery, "ms"> {
   const segCap = st.segmentCapacity;
   const store = durable.store;
   let verifiedSegments = 0;
   for (let seq = win.oldest; seq <= win.head; seq++) {
-    if ((seq + 1) * segCap <= synced) continue;
     const phys = seq === win.head ? win.headPhys : st.physOf(seq);
     const count = st.countOf(phys);
     const covered = Math.min(coveredCount(store.header(phys)), count);
@@ -141,8 +157,11 @@ function rebuild(st: LogState<never, never>, durable: DurableState): Omit<Durabl
   const bySeq = new Map<number, Candidate>();
   for (let phys = 0; phys < st.poolSegments; phys++) {
     const seq = store.seqOf(phys);
-    if (!(Number.isSafeInteger(seq) && seq >= 0)) continue;
+    if (!(Number.isSafeInteger(seq) && seq >= 0 && Number.isSafeInteger((seq + 1) * segCap))) continue;
     const valid = verifiedCount(store.header(phys), store.bytes(phys), HEADER_BYTES, st.recordBytes, seq, segCap);
+    // The checksum is seeded with the sequence, so a verified record vouches for it; a file that
+    // verifies none must at least agree with its own first-record sequence.
+    if (valid === 0 && readPair(store.header(phys), SF.FIRST_HI) !== seq * segCap) continue;
     const other = bySeq.get(seq);
     // A takeover's copy and the head it replaced share a sequence: keep the longer verified prefix.
     if (other === undefined || valid > other.valid) bySeq.set(seq, { seq, phys, valid });
@@ -212,6 +231,8 @@ function install(st: LogState<never, never>, durable: DurableState, chain: reado
   for (const c of chain) {
     const at = SEG_BASE + SEG_WORDS * c.phys;
     if (store.seqOf(c.phys) !== c.seq) store.prepare(c.phys, c.seq); // the empty head of a log with no segment left
+    // A damaged entry covering more than verified would stop the writer from ever checksumming this segment again.
+    store.retable(c.phys, c.seq, c.valid);
     storePair(ctl, at + SEG.SEQ_HI, c.seq);
     ctl[at + SEG.COUNT] = c.valid;
     ctl[at + SEG.GENERATION] = Math.max(1, ctl[at + SEG.GENERATION]!);

@@ -98,8 +98,14 @@ export class WriterLock {
       }
       throw new LogLockedError(dir, pid, pid === process.pid ? " (this process: close the other AtomicLog first)" : "");
     }
-    ftruncateSync(fd, 0);
-    writeSync(fd, `${process.pid}\n`, 0);
+    try {
+      ftruncateSync(fd, 0);
+      writeSync(fd, `${process.pid}\n`, 0);
+    } catch (error) {
+      // A full disk refuses even these few bytes: a typed error, and the lock given back.
+      closeSync(fd);
+      throw new LogStorageError(path, (error as NodeJS.ErrnoException).code ?? "EIO", "cannot write the writer lock");
+    }
     return new WriterLock(fd);
   }
 
