@@ -10,6 +10,7 @@ import { PinTable } from "../shared/pins.ts";
 import type { RecordView } from "../records/record-view.ts";
 import { MemorySegmentStore, type SegmentStore } from "../store/segment-store.ts";
 import type { DurableState } from "../store/durable-state.ts";
+import type { Doorbells } from "../shared/wake.ts";
 import { type WindowState, readWindow, writeWindow } from "../shared/window.ts";
 
 /** Fingerprints are 16 hex digits; the control block keeps them as two words. */
@@ -72,6 +73,11 @@ export class LogState<V extends RecordView, D> {
    */
   get pollMs(): number | null {
     return this.durable?.pollMs ?? null;
+  }
+
+  /** Doorbells of readers parked in other processes (durable logs; null in memory). */
+  get doorbells(): Doorbells | null {
+    return this.durable?.doorbells ?? null;
   }
 
   /** Allocates and initialises a new log: an empty head segment at the initial sequence. */

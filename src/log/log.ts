@@ -172,6 +172,7 @@ export class AtomicLog<V extends RecordView, D> {
       durable.markClosed();
     }
     clearInterval(opened.reaper);
+    durable.stopListening?.();
     leaveEntry(durable.header, durable.processSlot);
     opened.lock?.release();
     opened.closed = true;

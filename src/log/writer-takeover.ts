@@ -119,7 +119,7 @@ export function takeOverHead<V extends RecordView, D>(
     st.prepareSegment(copy, seq, count);
   }
   writeWindow(ctl, oldest, seq, copy); // F7
-  wakeIfMarked(ctl, at, st.bell); // readers parked on the sealed head continue in the copy (wake.ts)
+  wakeIfMarked(ctl, at, st.bell, st.doorbells); // readers parked on the sealed head continue in the copy (wake.ts)
   return count;
 }
 

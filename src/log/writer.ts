@@ -281,7 +281,7 @@ export class Writer<V extends RecordView, D> implements Disposable {
   /** The publication failed: a parked reader marked the word (publish and wake), or the claim was taken. */
   private commitRefused(next: number): void {
     if (this.released) throw new WriterReleasedError(this.takenOver);
-    if (!publishOverMark(this.ctl, this.countAt, this.published, next, this.state.bell)) this.fenced();
+    if (!publishOverMark(this.ctl, this.countAt, this.published, next, this.state.bell, this.state.doorbells)) this.fenced();
   }
 
   /** The claim was taken over: stop for good, tell the takeover, publish nothing. */
@@ -337,7 +337,7 @@ export class Writer<V extends RecordView, D> implements Disposable {
     const expected = this.published;
     return (
       Atomics.compareExchange(this.ctl, this.countAt, expected, count) === expected ||
-      publishOverMark(this.ctl, this.countAt, expected, count, this.state.bell)
+      publishOverMark(this.ctl, this.countAt, expected, count, this.state.bell, this.state.doorbells)
     );
   }
 
@@ -535,7 +535,7 @@ export class Writer<V extends RecordView, D> implements Disposable {
     this.published = 0;
     // W2 (wake.ts): a reader that marked the old head before the window flip is waiting
     // for this new segment.
-    wakeIfMarked(ctl, oldCountAt, st.bell);
+    wakeIfMarked(ctl, oldCountAt, st.bell, st.doorbells);
     // A false here means a takeover ran out of patience mid-roll; stop before doing more.
     if (!endRoll(ctl, this.lease.tag)) this.fenced();
   }

@@ -46,9 +46,15 @@ import { COUNT_WAITER, H } from "./control.ts";
  * mapped file (where `Atomics.wait` is not allowed), a SharedArrayBuffer of the
  * process, shared with its workers through the handle.
  */
-export function wakeParked(bell: Int32Array): void {
+export function wakeParked(bell: Int32Array, remote: Doorbells | null = null): void {
   Atomics.add(bell, H.NOTIFY, 1);
   Atomics.notify(bell, H.NOTIFY);
+  remote?.poke();
+}
+
+/** Readers parked in other processes (a durable log's Unix-socket doorbells, store/remote-wake.ts). */
+export interface Doorbells {
+  poke(): void;
 }
 
 /**
@@ -56,14 +62,14 @@ export function wakeParked(bell: Int32Array): void {
  * `at`. Returns false if the word is not `published` marked (a takeover sealed
  * it: the writer is fenced).
  */
-export function publishOverMark(ctl: Int32Array, at: number, published: number, next: number, bell: Int32Array): boolean {
+export function publishOverMark(ctl: Int32Array, at: number, published: number, next: number, bell: Int32Array, remote: Doorbells | null): boolean {
   const marked = published | COUNT_WAITER;
   if (Atomics.compareExchange(ctl, at, marked, next) !== marked) return false;
-  wakeParked(bell);
+  wakeParked(bell, remote);
   return true;
 }
 
 /** Writer side, W2: wakes readers that marked a segment that is no longer the head. */
-export function wakeIfMarked(ctl: Int32Array, at: number, bell: Int32Array): void {
-  if ((Atomics.load(ctl, at) & COUNT_WAITER) !== 0) wakeParked(bell);
+export function wakeIfMarked(ctl: Int32Array, at: number, bell: Int32Array, remote: Doorbells | null): void {
+  if ((Atomics.load(ctl, at) & COUNT_WAITER) !== 0) wakeParked(bell, remote);
 }

@@ -33,6 +33,8 @@ import { FileSegmentStore, createPreallocated, flushPath, isEmptyFile, mapFile }
 import { recover } from "./recovery.ts";
 import { WriterLock, withOpenLock } from "./writer-lock.ts";
 import { clearProcessTable, takeEntry } from "./process-table.ts";
+import { listenForWakes } from "./remote-wake.ts";
+import { wakeParked } from "../shared/wake.ts";
 
 /** Options for `AtomicLog.open`. The geometry options are needed only to create a log; on an existing one they must match. */
 export interface DurableLogOptions extends Partial<Omit<LogOptions, "preTouch">> {
@@ -58,6 +60,8 @@ export interface DurableHandle {
   /** The opening process's entry in the process table: its workers tag with it too. */
   readonly processSlot: number;
   readonly readOnly: boolean;
+  /** Whether the opener listens on a doorbell that rings the bell (remote-wake.ts). */
+  readonly listening: boolean;
 }
 
 /** An open durable log in the thread that opened it: its state and the writer lock it holds. */
@@ -314,7 +318,7 @@ function checkSameGeometry(dir: string, ctl: Int32Array, options: DurableLogOpti
 /** The handle a durable log posts to workers. */
 export function durableHandle(state: LogState<RecordView, unknown> | LogState<never, never>): DurableHandle {
   const durable = state.durable!;
-  return { dir: durable.dir, bell: state.bell.buffer as SharedArrayBuffer, durability: durable.policy, processSlot: durable.processSlot, readOnly: durable.readOnly };
+  return { dir: durable.dir, bell: state.bell.buffer as SharedArrayBuffer, durability: durable.policy, processSlot: durable.processSlot, readOnly: durable.readOnly, listening: durable.listening };
 }
 
 /**
@@ -339,6 +343,11 @@ function openReadOnly<V extends RecordView, D>(
   durable.readOnly = true;
   const state = new LogState(codec, ctl, store, bell, durable);
   durable.processSlot = takeEntry(state as unknown as LogState<never, never>, header);
+  durable.stopListening = listenForWakes(dir, durable.processSlot, header, () => {
+    durable.doorbellRings++;
+    wakeParked(bell);
+  });
+  durable.listening = durable.stopListening !== null;
   return state;
 }
 
@@ -358,5 +367,6 @@ export function attachDurable<V extends RecordView, D>(codec: RecordCodec<V, D>,
   const durable = new DurableState(handle.dir, store, header, checkDurability(handle.durability));
   durable.processSlot = handle.processSlot;
   durable.readOnly = handle.readOnly;
+  durable.listening = handle.listening;
   return new LogState(codec, ctl, store, new Int32Array(handle.bell), durable);
 }

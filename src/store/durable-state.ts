@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { InvalidOptionError } from "../errors.ts";
 import { CF, CONTROL_FILE, readPair, writePair } from "./file-format.ts";
 import { type FileSegmentStore, flushPath } from "./file-store.ts";
+import { RECHECK_MS, RemoteWake } from "./remote-wake.ts";
 
 /**
  * When published records are made durable (checksummed and flushed to disk).
@@ -77,9 +78,27 @@ export class DurableState {
     return this.processSlot < 0 ? 0 : (this.processSlot + 1) << 16;
   }
 
-  /** Re-check interval of parked readers: readers in a process without the writer lock poll (see LogState.pollMs). */
+  /** Whether this process listens on a doorbell socket (remote-wake.ts). */
+  listening = false;
+  /** Doorbell bytes received (for monitoring and tests). */
+  doorbellRings = 0;
+  /** Stops the doorbell listener (opener thread of a read-only log). */
+  stopListening: (() => void) | null = null;
+  private bells: RemoteWake | null = null;
+
+  /**
+   * Re-check interval of parked readers. Readers in a process without the
+   * writer lock are woken by their doorbell, re-checking every RECHECK_MS in
+   * case one is lost; without a doorbell they poll every millisecond.
+   */
   get pollMs(): number | null {
-    return this.readOnly ? 1 : null;
+    if (!this.readOnly) return null;
+    return this.listening ? RECHECK_MS : 1;
+  }
+
+  /** The doorbells of other processes' parked readers, rung by a writer in this process. */
+  get doorbells(): RemoteWake {
+    return (this.bells ??= new RemoteWake(this.dir, this.header));
   }
 
   constructor(dir: string, store: FileSegmentStore, header: Int32Array, policy: DurabilityPolicy) {

@@ -97,3 +97,30 @@ test("read-only opens: no writer, no creation; a writer that reopens keeps a liv
   expect(reopened.reapDeadProcesses().pins).toBe(1);
   reopened.close();
 });
+
+test("a reader parked in another process is woken by its Unix-socket doorbell", async () => {
+  const dir = join(root, "doorbell");
+  const log = AtomicLog.open(Trade, dir, { retainedCapacity: 64, segmentCapacity: 16 });
+  const writer = log.tryClaimWriter()!;
+  const child = spawnReader(dir, "wake", "5");
+  const lines = child.stdout.getReader();
+  let buffered = "";
+  const nextLine = async (): Promise<string> => {
+    while (!buffered.includes("\n")) buffered += new TextDecoder().decode((await lines.read()).value);
+    const at = buffered.indexOf("\n");
+    const line = buffered.slice(0, at);
+    buffered = buffered.slice(at + 1);
+    return line;
+  };
+  for (let k = 0; k < 5; k++) {
+    expect(await nextLine()).toBe(`parked ${k} true`);
+    await Bun.sleep(15); // let it mark the head and park
+    writer.append(tradeFor(k));
+    const [word, index, woke, id, rings] = (await nextLine()).split(" ");
+    expect([word, index, woke, id]).toEqual(["woke", String(k), "true", String(k)]);
+    expect(Number(rings)).toBeGreaterThanOrEqual(k + 1); // the doorbell rang for each: not only the 50 ms re-check
+  }
+  expect(await child.exited).toBe(0);
+  writer.release();
+  log.close();
+});
