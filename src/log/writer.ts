@@ -420,6 +420,53 @@ export class Writer<V extends RecordView, D> implements Disposable {
     return synced;
   }
 
+  /**
+   * Durable logs with `retentionMs`: evicts, oldest first, the sealed
+   * segments whose last record was appended more than `retentionMs` ago (the
+   * writer also does this at every segment roll). Evicted segments leave the
+   * window at once; their files are reused for new segments once no snapshot
+   * or cursor pins them, and never truncated or deleted (a mapped file that
+   * shrinks kills every process mapping it). The head is never evicted: it
+   * holds the newest records.
+   * @param now - the current time in ms since the epoch (default `Date.now()`).
+   * @returns the segments and records that left the window, and the new oldest sequence.
+   * @throws {WriterReleasedError} after {@link release}, or once the claim was taken over.
+   */
+  cleanup(now = Date.now()): { expiredSegments: number; expiredRecords: number; oldestSequence: number } {
+    if (this.released) throw new WriterReleasedError(this.takenOver);
+    const age = this.state.durable?.retentionMs ?? 0;
+    let expired = 0;
+    if (age > 0) {
+      if (!beginRoll(this.ctl, this.lease.tag, this.lease.nonce)) this.fenced();
+      expired = this.expire(now - age);
+      if (!endRoll(this.ctl, this.lease.tag)) this.fenced();
+    }
+    return { expiredSegments: expired, expiredRecords: expired * this.segCap, oldestSequence: this.oldest * this.segCap };
+  }
+
+  /**
+   * Evicts sealed segments sealed before `cutoff` (ms since the epoch), under
+   * the claim's rolling bit. Each eviction is published before its segment can
+   * be reused, as a roll's is (pins.ts): the segment is retired, and freed by
+   * reclaim() only once no pin covers it.
+   */
+  private expire(cutoff: number): number {
+    const st = this.state;
+    const store = st.store as { sealedAt?(phys: number): number };
+    let n = 0;
+    while (this.oldest < this.headSeq) {
+      const phys = st.physOf(this.oldest);
+      const sealed = store.sealedAt?.(phys) ?? 0;
+      if (sealed === 0 || sealed > cutoff) break;
+      this.oldest += 1;
+      writeWindow(this.ctl, this.oldest, this.headSeq, this.headPhys);
+      this.retired.push(phys);
+      this.retiredSeq.push(this.oldest - 1);
+      n++;
+    }
+    return n;
+  }
+
   /** Sets up the durable log's sync policy for this writer (constructor). */
   private startSyncPolicy(): void {
     const policy = this.state.durable?.policy;
@@ -514,10 +561,11 @@ export class Writer<V extends RecordView, D> implements Disposable {
     const oldCountAt = this.countAt;
     this.published = this.segCap;
     // Durable logs: the full segment's checksum (one CRC per segment, not per record),
-    // and an interval sync that is due; memory logs have neither.
+    // an interval sync that is due, and retention by time; memory logs have none.
     if (st.durable !== null) {
       st.store.seal?.(this.headPhys, this.headSeq, this.segCap);
       if (this.syncDueAt <= performance.now()) this.sync();
+      if (st.durable.retentionMs > 0) this.expire(Date.now() - st.durable.retentionMs);
     }
     let evicted = -1;
     if (nextSeq - this.oldest > st.retainedSegments) {

@@ -43,6 +43,13 @@ export interface DurableLogOptions extends Partial<Omit<LogOptions, "preTouch">>
   /** Create the log if the directory holds none (default true). With false, a missing log is a `LogStorageError` (ENOENT). */
   create?: boolean;
   /**
+   * Retention by time: sealed segments whose last record is older than this
+   * many milliseconds leave the window (at each roll, and on
+   * `writer.cleanup()`), on top of retention by count. Stored in the log; 0
+   * turns it off. Default: the log's stored value (0 for a new log).
+   */
+  retentionMs?: number;
+  /**
    * Open without the writer lock, alongside a writer in another process (or
    * none): snapshots, cursors and dispatchers work; no writer can be claimed.
    * Never creates or repairs the log. Default false.
@@ -50,7 +57,7 @@ export interface DurableLogOptions extends Partial<Omit<LogOptions, "preTouch">>
   readOnly?: boolean;
 }
 
-const KNOWN_OPTIONS = new Set(["retainedCapacity", "segmentCapacity", "snapshotBudget", "maxSnapshots", "initialSequence", "durability", "create", "readOnly"]);
+const KNOWN_OPTIONS = new Set(["retainedCapacity", "segmentCapacity", "snapshotBudget", "maxSnapshots", "initialSequence", "durability", "create", "readOnly", "retentionMs"]);
 
 /** What a worker needs to map a durable log itself. */
 export interface DurableHandle {
@@ -87,6 +94,10 @@ export function openDurable<V extends RecordView, D>(codec: RecordCodec<V, D>, d
     if (!KNOWN_OPTIONS.has(key)) throw new InvalidOptionError(key, (options as Record<string, unknown>)[key], `no such option (known: ${[...KNOWN_OPTIONS].join(", ")})`);
   }
   const policy = checkDurability(options.durability);
+  const retentionMs = options.retentionMs;
+  if (retentionMs !== undefined && !(typeof retentionMs === "number" && Number.isFinite(retentionMs) && retentionMs >= 0)) {
+    throw new InvalidOptionError("retentionMs", retentionMs, "a number of milliseconds >= 0 (0: retention by count only)");
+  }
   const create = options.create ?? true;
   if (typeof create !== "boolean") throw new InvalidOptionError("create", create, "a boolean");
   const readOnly = options.readOnly ?? false;
@@ -113,6 +124,7 @@ export function openDurable<V extends RecordView, D>(codec: RecordCodec<V, D>, d
     const state = withOpenLock(dir, true, () =>
       existsSync(join(dir, CONTROL_FILE)) ? openExisting(codec, dir, options, policy, bell) : createLog(codec, dir, options, policy, bell),
     );
+    if (retentionMs !== undefined) state.durable!.retentionMs = retentionMs;
     return { state, lock };
   } catch (error) {
     lock.release();

@@ -73,6 +73,15 @@ export class DurableState {
   /** Opened without the writer lock: no writer can be claimed here. */
   readOnly = false;
 
+  /** Retention age in ms (0: by count only), stored in the control header. */
+  get retentionMs(): number {
+    return new Float64Array(this.header.buffer, this.header.byteOffset + CF.RETENTION_MS_F64_BYTE, 1)[0]!;
+  }
+
+  set retentionMs(ms: number) {
+    new Float64Array(this.header.buffer, this.header.byteOffset + CF.RETENTION_MS_F64_BYTE, 1)[0] = ms;
+  }
+
   /** The owner-tag base of this process's threads. */
   get tagBase(): number {
     return this.processSlot < 0 ? 0 : (this.processSlot + 1) << 16;

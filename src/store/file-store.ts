@@ -197,6 +197,11 @@ export class FileSegmentStore implements SegmentStore {
     return this.files[phys]!.bytes;
   }
 
+  /** When segment `phys` was sealed (its last record appended), ms since the epoch; 0 while it is the head. */
+  sealedAt(phys: number): number {
+    return this.files[phys]!.times[1]!;
+  }
+
   /** Segment sequence pool file `phys` holds, from its header (-1: none). */
   seqOf(phys: number): number {
     return readPair(this.files[phys]!.words, SF.SEQ_HI);

@@ -189,3 +189,40 @@ describe("durable log", () => {
     again.close();
   });
 });
+
+describe("retention by time", () => {
+  test("sealed segments older than retentionMs leave the window at a roll and on cleanup(); the head never does; it persists across reopen", async () => {
+    const dir = freshDir();
+    const log = open(dir, { retainedCapacity: 160, segmentCapacity: 16, retentionMs: 60_000 });
+    const writer = log.tryClaimWriter()!;
+    for (let s = 0; s < 70; s++) writer.append(tradeFor(s)); // segments 0..3 sealed, head 4 (64..69)
+    expect(writer.cleanup()).toEqual({ expiredSegments: 0, expiredRecords: 0, oldestSequence: 0 });
+    // An hour from now every sealed segment is older than 60 s; the head stays.
+    expect(writer.cleanup(Date.now() + 3_600_000)).toEqual({ expiredSegments: 4, expiredRecords: 64, oldestSequence: 64 });
+    expect(checkAll(log)).toEqual([64, 70]);
+    writer.release();
+    log.close();
+    const again = open(dir, {});
+    expect(checkAll(again)).toEqual([64, 70]);
+    const w2 = again.tryClaimWriter()!;
+    // The stored retention (60 s) applies after reopening: nothing recent expires at rolls.
+    for (let s = 70; s < 120; s++) w2.append(tradeFor(s));
+    expect(checkAll(again)).toEqual([64, 120]);
+    w2.release();
+    again.close();
+    // A short retention, set at open, expires at the next roll on its own.
+    const short = open(dir, { retentionMs: 20 });
+    const w3 = short.tryClaimWriter()!;
+    await Bun.sleep(40);
+    for (let s = 120; s < 130; s++) w3.append(tradeFor(s)); // rolls into segment 8 at 128
+    expect(checkAll(short)).toEqual([112, 130]); // segments 4..6 expired; 7 was sealed just now
+    w3.release();
+    short.close();
+  });
+
+  test("bad retentionMs is an InvalidOptionError naming it", () => {
+    for (const bad of [-1, Number.NaN, "1000", Number.POSITIVE_INFINITY]) {
+      expect(() => open(freshDir(), { retainedCapacity: 64, segmentCapacity: 16, retentionMs: bad as number })).toThrow(/retentionMs/);
+    }
+  });
+});
