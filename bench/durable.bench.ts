@@ -141,6 +141,24 @@ for (const [kind, title, target] of [
 }
 const sync = stats(samples.sync!);
 rows.push({ name: "4096 appends + writer.sync() (fdatasync), disk", figure: duration(sync.median), spread: `${duration(sync.min)}–${duration(sync.max)}` });
+// RSS over 100M durable appends (retention by count: the window's files are reused).
+{
+  const s = subjects[subjects.length - 1]!;
+  const mib = () => process.memoryUsage().rss / 2 ** 20;
+  s.batched(s.writer, 1_000_000);
+  const after1M = mib();
+  const total = quick ? 20_000_000 : 100_000_000;
+  for (let done = 0; done < total; done += 10_000_000) s.batched(s.writer, 10_000_000);
+  const after = mib();
+  rows.push({ name: `RSS after 1M durable appends (disk)`, figure: `${after1M.toFixed(1)} MiB` });
+  rows.push({
+    name: `RSS after ${total / 1e6}M more durable appends`,
+    figure: `${after.toFixed(1)} MiB`,
+    ratios: [{ stats: stats([after / after1M]), baseline: "1M" }],
+    target: "within 10%",
+    pass: after <= after1M * 1.1,
+  });
+}
 for (const s of subjects) {
   s.writer.release();
   s.log.close();

@@ -180,6 +180,8 @@ function createLog<V extends RecordView, D>(
     durable = new DurableState(dir, store, header, policy);
     state = new LogState(codec, ctl, store, bell, durable);
     durable.processSlot = takeEntry(state as unknown as LogState<never, never>, header);
+    // As in memory: steady appending reuses the window's segments, so touch exactly those.
+    store.preTouch(g.retainedSegments + 1);
     state.startHead(g);
     writeSynced(header, g.initialSequence);
     store.flush();
