@@ -172,6 +172,9 @@ export class AtomicLog<V extends RecordView, D> {
       durable.markClosed();
     }
     clearInterval(opened.reaper);
+    durable.syncerProcess?.stop();
+    durable.syncerProcess = null;
+    durable.syncer = null;
     durable.stopListening?.();
     leaveEntry(durable.header, durable.processSlot);
     opened.lock?.release();

@@ -34,6 +34,7 @@ import { recover } from "./recovery.ts";
 import { WriterLock, withOpenLock } from "./writer-lock.ts";
 import { clearProcessTable, takeEntry } from "./process-table.ts";
 import { listenForWakes } from "./remote-wake.ts";
+import { Syncer, SyncerLink } from "./syncer.ts";
 import { wakeParked } from "../shared/wake.ts";
 
 /** Options for `AtomicLog.open`. The geometry options are needed only to create a log; on an existing one they must match. */
@@ -69,6 +70,8 @@ export interface DurableHandle {
   readonly readOnly: boolean;
   /** Whether the opener listens on a doorbell that rings the bell (remote-wake.ts). */
   readonly listening: boolean;
+  /** The opener's syncer (interval policy), for writers in workers; null otherwise. */
+  readonly syncer: SharedArrayBuffer | null;
 }
 
 /** An open durable log in the thread that opened it: its state and the writer lock it holds. */
@@ -124,7 +127,12 @@ export function openDurable<V extends RecordView, D>(codec: RecordCodec<V, D>, d
     const state = withOpenLock(dir, true, () =>
       existsSync(join(dir, CONTROL_FILE)) ? openExisting(codec, dir, options, policy, bell) : createLog(codec, dir, options, policy, bell),
     );
-    if (retentionMs !== undefined) state.durable!.retentionMs = retentionMs;
+    const durable = state.durable!;
+    if (retentionMs !== undefined) durable.retentionMs = retentionMs;
+    if (typeof policy === "object") {
+      durable.syncerProcess = Syncer.start(dir, durable.syncedSequence);
+      durable.syncer = durable.syncerProcess.link;
+    }
     return { state, lock };
   } catch (error) {
     lock.release();
@@ -332,7 +340,7 @@ function checkSameGeometry(dir: string, ctl: Int32Array, options: DurableLogOpti
 /** The handle a durable log posts to workers. */
 export function durableHandle(state: LogState<RecordView, unknown> | LogState<never, never>): DurableHandle {
   const durable = state.durable!;
-  return { dir: durable.dir, bell: state.bell.buffer as SharedArrayBuffer, durability: durable.policy, processSlot: durable.processSlot, readOnly: durable.readOnly, listening: durable.listening };
+  return { dir: durable.dir, bell: state.bell.buffer as SharedArrayBuffer, durability: durable.policy, processSlot: durable.processSlot, readOnly: durable.readOnly, listening: durable.listening, syncer: (durable.syncer?.words.buffer as SharedArrayBuffer | undefined) ?? null };
 }
 
 /**
@@ -382,5 +390,6 @@ export function attachDurable<V extends RecordView, D>(codec: RecordCodec<V, D>,
   durable.processSlot = handle.processSlot;
   durable.readOnly = handle.readOnly;
   durable.listening = handle.listening;
+  if (handle.syncer instanceof SharedArrayBuffer) durable.syncer = new SyncerLink(handle.syncer);
   return new LogState(codec, ctl, store, new Int32Array(handle.bell), durable);
 }

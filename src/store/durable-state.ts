@@ -16,6 +16,7 @@ import { InvalidOptionError } from "../errors.ts";
 import { CF, CONTROL_FILE, readPair, writePair } from "./file-format.ts";
 import { type FileSegmentStore, flushPath } from "./file-store.ts";
 import { RECHECK_MS, RemoteWake } from "./remote-wake.ts";
+import type { Syncer, SyncerLink } from "./syncer.ts";
 
 /**
  * When published records are made durable (checksummed and flushed to disk).
@@ -129,19 +130,39 @@ export class DurableState {
 
   /**
    * The sync protocol (see the file comment), for a head `phys` holding
-   * segment `seq` with `published` records. Writer's thread only.
+   * segment `seq` with `published` records; with a syncer (interval policy),
+   * steps 2–4 run on the syncer and this waits for them. Writer's thread only.
    * @returns the synced sequence.
    */
   sync(phys: number, seq: number, published: number, segmentCapacity: number): number {
     this.store.seal(phys, seq, published);
-    this.store.flush();
     const synced = seq * segmentCapacity + published;
+    if (this.syncer !== null) {
+      // Under the interval policy the syncer is the one thread that stores the synced point.
+      this.syncer.requestAndWait(synced, this.dir);
+      return synced;
+    }
+    this.store.flush();
     if (synced > this.syncedSequence) {
       writePair(this.header, CF.SYNCED_HI, synced);
       flushPath(join(this.dir, CONTROL_FILE));
     }
     return synced;
   }
+
+  /**
+   * Interval policy: checksums the head's published prefix on this (the
+   * writer's) thread, and asks the syncer to flush it; returns at once.
+   */
+  requestSync(phys: number, seq: number, published: number, segmentCapacity: number): void {
+    this.store.seal(phys, seq, published);
+    this.syncer?.request(seq * segmentCapacity + published);
+  }
+
+  /** The syncer of the interval policy (syncer.ts), shared by the opener's threads; null otherwise. */
+  syncer: SyncerLink | null = null;
+  /** The syncer worker itself, in the opener's thread (stopped by close()). */
+  syncerProcess: Syncer | null = null;
 
   /** At close, after a sync: marks the log closed cleanly (recovery then expects nothing beyond the synced point). */
   markClosed(): void {

@@ -135,6 +135,33 @@ describe("durable log", () => {
     interval.close();
   });
 
+  test("interval policy: flushes run on the syncer worker, for a writer in any thread; close() leaves the log clean", async () => {
+    const dir = freshDir();
+    const log = open(dir, { retainedCapacity: 64, segmentCapacity: 16, durability: { intervalMs: 5 } });
+    const agent = startWorker("agent.ts", { cmd: "attach", handle: log.handle() });
+    await agent.next("attach");
+    agent.worker.postMessage({ cmd: "claim" });
+    expect((await agent.next<{ won: boolean }>("claim")).won).toBe(true);
+    agent.worker.postMessage({ cmd: "append", n: 40 });
+    expect((await agent.next<{ next: number }>("append")).next).toBe(40);
+    const deadline = Date.now() + 5000;
+    while (log.syncedSequence !== 40 && Date.now() < deadline) await Bun.sleep(5);
+    expect(log.syncedSequence).toBe(40); // requested by the worker's timer, flushed by the syncer
+    agent.worker.postMessage({ cmd: "release-writer" });
+    await agent.next("release-writer");
+    agent.worker.terminate();
+    const writer = log.tryClaimWriter()!;
+    for (let s = 40; s < 45; s++) writer.append(tradeFor(s));
+    expect(writer.sync()).toBe(45); // explicit: waits for the syncer
+    expect(log.syncedSequence).toBe(45);
+    writer.release();
+    log.close();
+    const again = open(dir, {});
+    expect(again.recovery).toMatchObject({ mode: "clean", nextSequence: 45 });
+    expect(checkAll(again)).toEqual([0, 45]);
+    again.close();
+  });
+
   test("a worker attaches by mapping the files itself; a reader parked in ready() is woken through the bell", async () => {
     const dir = freshDir();
     const log = open(dir);
