@@ -65,8 +65,9 @@ export interface DurableHandle {
   readonly dir: string;
   readonly bell: SharedArrayBuffer;
   readonly durability: DurabilityPolicy;
-  /** The opening process's entry in the process table: its workers tag with it too. */
+  /** The opening process's entry in the process table, and its tag base: its workers tag with it too. */
   readonly processSlot: number;
+  readonly tagBase: number;
   readonly readOnly: boolean;
   /** Whether the opener listens on a doorbell that rings the bell (remote-wake.ts). */
   readonly listening: boolean;
@@ -187,7 +188,7 @@ function createLog<V extends RecordView, D>(
     initializeControl(codec, g, ctl);
     durable = new DurableState(dir, store, header, policy);
     state = new LogState(codec, ctl, store, bell, durable);
-    durable.processSlot = takeEntry(state as unknown as LogState<never, never>, header);
+    ({ slot: durable.processSlot, tagBase: durable.tagBase } = takeEntry(state as unknown as LogState<never, never>, header));
     // As in memory: steady appending reuses the window's segments, so touch exactly those.
     store.preTouch(g.retainedSegments + 1);
     state.startHead(g);
@@ -311,7 +312,7 @@ function openExisting<V extends RecordView, D>(
   const sameBoot = boot !== "" && readBootId(bytes) === boot;
   // After a reboot no process of the table can be alive: forget them all before taking an entry.
   if (!sameBoot) clearProcessTable(header);
-  durable.processSlot = takeEntry(state as unknown as LogState<never, never>, header);
+  ({ slot: durable.processSlot, tagBase: durable.tagBase } = takeEntry(state as unknown as LogState<never, never>, header));
   durable.recovery = recover(state as unknown as LogState<never, never>, durable, sameBoot, header[CF.CLOSED] === 1);
   writeBootId(bytes, boot);
   header[CF.CLOSED] = 0;
@@ -340,7 +341,7 @@ function checkSameGeometry(dir: string, ctl: Int32Array, options: DurableLogOpti
 /** The handle a durable log posts to workers. */
 export function durableHandle(state: LogState<RecordView, unknown> | LogState<never, never>): DurableHandle {
   const durable = state.durable!;
-  return { dir: durable.dir, bell: state.bell.buffer as SharedArrayBuffer, durability: durable.policy, processSlot: durable.processSlot, readOnly: durable.readOnly, listening: durable.listening, syncer: (durable.syncer?.words.buffer as SharedArrayBuffer | undefined) ?? null };
+  return { dir: durable.dir, bell: state.bell.buffer as SharedArrayBuffer, durability: durable.policy, processSlot: durable.processSlot, tagBase: durable.tagBase, readOnly: durable.readOnly, listening: durable.listening, syncer: (durable.syncer?.words.buffer as SharedArrayBuffer | undefined) ?? null };
 }
 
 /**
@@ -364,7 +365,7 @@ function openReadOnly<V extends RecordView, D>(
   const durable = new DurableState(dir, store, header, policy);
   durable.readOnly = true;
   const state = new LogState(codec, ctl, store, bell, durable);
-  durable.processSlot = takeEntry(state as unknown as LogState<never, never>, header);
+  ({ slot: durable.processSlot, tagBase: durable.tagBase } = takeEntry(state as unknown as LogState<never, never>, header));
   durable.stopListening = listenForWakes(dir, durable.processSlot, header, () => {
     durable.doorbellRings++;
     wakeParked(bell);
@@ -388,6 +389,7 @@ export function attachDurable<V extends RecordView, D>(codec: RecordCodec<V, D>,
   );
   const durable = new DurableState(handle.dir, store, header, checkDurability(handle.durability));
   durable.processSlot = handle.processSlot;
+  durable.tagBase = handle.tagBase;
   durable.readOnly = handle.readOnly;
   durable.listening = handle.listening;
   if (handle.syncer instanceof SharedArrayBuffer) durable.syncer = new SyncerLink(handle.syncer);

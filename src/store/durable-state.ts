@@ -71,6 +71,8 @@ export class DurableState {
   recovery: DurableRecovery | null = null;
   /** This process's entry in the process table (process-table.ts), -1 until taken. */
   processSlot = -1;
+  /** The owner-tag base of this process's threads (entry and generation bits; 0 until an entry is taken). */
+  tagBase = 0;
   /** Opened without the writer lock: no writer can be claimed here. */
   readOnly = false;
 
@@ -81,11 +83,6 @@ export class DurableState {
 
   set retentionMs(ms: number) {
     new Float64Array(this.header.buffer, this.header.byteOffset + CF.RETENTION_MS_F64_BYTE, 1)[0] = ms;
-  }
-
-  /** The owner-tag base of this process's threads. */
-  get tagBase(): number {
-    return this.processSlot < 0 ? 0 : (this.processSlot + 1) << 16;
   }
 
   /** Whether this process listens on a doorbell socket (remote-wake.ts). */

@@ -3,16 +3,27 @@
  *
  * Pins and the writer claim are tagged with their owner (thread.ts). Thread
  * ids repeat across processes, so each process takes an entry here and tags
- * with `(entry + 1) << 16 | (threadId + 1)`: distinct across processes, and a
- * dead process's pins are found by the entry bits alone.
+ * with `generation << 22 | (entry + 1) << 16 | (threadId + 1)` (below 2^29,
+ * under the pin and claim flag bits): distinct across processes, and a dead
+ * process's pins are found by the entry and generation bits alone.
  *
- * Entry: [pid, start time (clock ticks since boot, from /proc), flags, spare].
- * An entry is taken with one compare-and-swap of its pid word from 0, and
- * given back by its process when it closes the log, or by any other process
- * that finds the process dead (`kill(pid, 0)` fails, or the pid was reused:
- * another start time). Reaping releases the dead process's pins (returning
- * their budget, the same per-slot protocol as `recoverThread`, pins.ts) and
- * its writer claim, then frees the entry.
+ * Entry: [pid, start time (clock ticks since boot, from /proc), flags,
+ * generation]. An entry is taken with one compare-and-swap of its pid word
+ * from 0, after which its taker bumps the generation (mod 128) and only then
+ * tags anything. It is given back by its process when it closes the log, or by
+ * any other process that finds the process dead (`kill(pid, 0)` fails, or the
+ * pid was reused: another start time). Reaping releases the dead process's
+ * pins (returning their budget, the same per-slot protocol as
+ * `recoverThread`, pins.ts) and its writer claim, then frees the entry.
+ *
+ * Invariant: a reaper releases only pins of the process it found dead. It
+ * reads (pid, generation) and re-reads pid: if the pid is unchanged, the
+ * generation is the dead process's (a dead process changes nothing, and a new
+ * taker must first win the pid word, which is not 0), so it releases exactly
+ * the tags of that generation. A slow reaper that finds the entry reaped and
+ * retaken by a live process sees another pid, or releases a generation that
+ * process does not use. (Without the generation, a second reaper that had seen
+ * the dead pid released the new taker's live pins: found by review.)
  */
 import { readFileSync } from "node:fs";
 import type { LogState } from "../log/log-state.ts";
@@ -30,6 +41,9 @@ const PID = 0;
 const START = 1;
 /** Flags word of an entry. */
 export const FLAGS = 2;
+const GEN = 3;
+const GEN_SHIFT = 22;
+const GEN_MASK = 127;
 /** Set in FLAGS while the process may have a reader parked in `ready()` (see remote-wake.ts). */
 export const FLAG_PARKED = 1;
 /** Bits of an owner tag that are the thread (the rest name the process entry). */
@@ -40,9 +54,14 @@ export function entryWord(slot: number, field: number): number {
   return BASE + slot * ENTRY_WORDS + field;
 }
 
-/** The owner-tag base of entry `slot`. */
-export function tagBase(slot: number): number {
-  return (slot + 1) << THREAD_BITS;
+/** The owner-tag base of entry `slot` at generation `gen`. */
+export function tagBase(slot: number, gen: number): number {
+  return ((gen & GEN_MASK) << GEN_SHIFT) | ((slot + 1) << THREAD_BITS);
+}
+
+/** The entry and generation an owner tag names. */
+function tagEntry(owner: number): { slot: number; gen: number } {
+  return { slot: ((owner >>> THREAD_BITS) & 63) - 1, gen: (owner >>> GEN_SHIFT) & GEN_MASK };
 }
 
 /** The process start time of `pid` in clock ticks since boot, or 0 where unknown (then only the pid is compared). */
@@ -71,7 +90,7 @@ export function isAlive(pid: number, start: number): boolean {
  * first, so a crashed process's entry is reused.
  * @throws {AtomicLogError} if every entry belongs to a live process.
  */
-export function takeEntry(st: LogState<never, never>, header: Int32Array): number {
+export function takeEntry(st: LogState<never, never>, header: Int32Array): { slot: number; tagBase: number } {
   reapDead(st, header);
   const pid = process.pid;
   const start = startTime(pid);
@@ -79,7 +98,8 @@ export function takeEntry(st: LogState<never, never>, header: Int32Array): numbe
     if (Atomics.compareExchange(header, entryWord(slot, PID), 0, pid) === 0) {
       Atomics.store(header, entryWord(slot, START), start);
       Atomics.store(header, entryWord(slot, FLAGS), 0);
-      return slot;
+      const gen = (Atomics.add(header, entryWord(slot, GEN), 1) + 1) & GEN_MASK;
+      return { slot, tagBase: tagBase(slot, gen) };
     }
   }
   throw new AtomicLogError("LOG_LOCKED", `all ${PROCESS_SLOTS} process entries of the log are taken by live processes`);
@@ -116,7 +136,10 @@ export function reapDead(st: LogState<never, never>, header: Int32Array): ReapRe
   for (let slot = 0; slot < PROCESS_SLOTS; slot++) {
     const pid = Atomics.load(header, entryWord(slot, PID));
     if (pid === 0 || pid === process.pid || isAlive(pid, Atomics.load(header, entryWord(slot, START)))) continue;
-    const r = releaseEntry(st, slot);
+    const gen = Atomics.load(header, entryWord(slot, GEN)) & GEN_MASK;
+    // Reaped and retaken since we looked: not ours to touch (see the invariant above).
+    if (Atomics.load(header, entryWord(slot, PID)) !== pid) continue;
+    const r = releaseEntry(st, tagBase(slot, gen));
     pins += r.pins;
     writerReleased ||= r.writerReleased;
     Atomics.compareExchange(header, entryWord(slot, PID), pid, 0);
@@ -131,24 +154,24 @@ export function reapDead(st: LogState<never, never>, header: Int32Array): ReapRe
  * damaged control block can, and they would hold budget forever.
  */
 export function releaseOrphans(st: LogState<never, never>, header: Int32Array): number {
+  const live = (owner: number) => {
+    const { slot, gen } = tagEntry(owner);
+    return slot >= 0 && Atomics.load(header, entryWord(slot, PID)) !== 0 && (Atomics.load(header, entryWord(slot, GEN)) & GEN_MASK) === gen;
+  };
   let released = 0;
   for (const owner of st.pins.ownersWithin(1, 1 << 29)) {
-    const slot = (owner >>> THREAD_BITS) - 1;
-    if (slot >= 0 && slot < PROCESS_SLOTS && Atomics.load(header, entryWord(slot, PID)) !== 0) continue;
-    released += st.pins.releaseOwnedBy(owner).slots;
+    if (!live(owner)) released += st.pins.releaseOwnedBy(owner).slots;
   }
   const claim = Atomics.load(st.ctl, H.CLAIM) & ((1 << 29) - 1);
-  const claimSlot = (claim >>> THREAD_BITS) - 1;
-  if (claim !== 0 && !(claimSlot >= 0 && claimSlot < PROCESS_SLOTS && Atomics.load(header, entryWord(claimSlot, PID)) !== 0)) {
+  if (claim !== 0 && !live(claim)) {
     releaseClaimOf(st.ctl, claim);
     acknowledgeFor(st.ctl, claim);
   }
   return released;
 }
 
-/** Releases the pins and the writer claim of every thread of entry `slot`. */
-function releaseEntry(st: LogState<never, never>, slot: number): { pins: number; writerReleased: boolean } {
-  const base = tagBase(slot);
+/** Releases the pins and the writer claim of every thread tagged from `base` (one entry, one generation). */
+function releaseEntry(st: LogState<never, never>, base: number): { pins: number; writerReleased: boolean } {
   let pins = 0;
   for (const owner of st.pins.ownersWithin(base, base + (1 << THREAD_BITS))) pins += st.pins.releaseOwnedBy(owner).slots;
   let writerReleased = false;
