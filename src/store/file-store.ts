@@ -110,6 +110,10 @@ export class FileSegmentStore implements SegmentStore {
       w[SF.FINGERPRINT_HI] = g.fingerprint[0];
       w[SF.FINGERPRINT_LO] = g.fingerprint[1];
       writePair(w, SF.SEQ_HI, -1);
+      // The header must reach the disk with the log's creation: a pool file whose header
+      // page was never written back reads as zeros after a power loss, and a file with a
+      // wrong magic number makes the whole log fail to open (found by test/durable/power-loss.test.ts).
+      file.dirty = true;
       files.push(file);
     }
     return new FileSegmentStore(g, files);

@@ -1,0 +1,215 @@
+/**
+ * Power loss, modelled (it cannot be simulated): logs written in this process
+ * with durability "none" and explicit syncs, copied into images damaged the
+ * ways a power loss can damage them (see fixtures/disk-model.ts), always with
+ * another boot id; one case per bug found. Where cachestat(2) shows which
+ * pages are dirty, every sync is also checked directly: no changed page of a
+ * segment file may be left unflushed.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { AtomicLog, CorruptLogError, type Writer } from "../../src/index.ts";
+import { Trade, type TradeData, type TradeView } from "../../src/generated/market.ts";
+import { between, checkWindow, pageCacheObservable, prng, removeRoot, tmpfsRoot, tradeAfter, tradeFor, type TradeLog } from "./fixtures/durable-helpers.ts";
+import { DiskModel, type ImageFile, PAGE, SECTOR, describeDir, writeImage } from "./fixtures/disk-model.ts";
+
+const SEGMENT = 256; // 8 KiB of records: two record pages, sixteen sectors per segment file
+const RETAINED = 1024;
+const RECORD = 32;
+const HEADER = 4096;
+/** Control file: the header page, then the control block, whose first 48 words are its own header (geometry, window). */
+const CONTROL_BLOCK_HEADER_END = HEADER + 48 * 4;
+
+// The live logs go where the page cache can be observed (a disk file system), the images to tmpfs.
+const liveRoot = mkdtempSync(join(tmpdir(), "atomic-log-power-"));
+const imageRoot = tmpfsRoot("atomic-log-power-img-");
+// POWER_MODEL=diff forces the model used where the page cache cannot be observed.
+const OBSERVED = process.env.POWER_MODEL !== "diff" && pageCacheObservable(liveRoot);
+afterAll(() => {
+  removeRoot(liveRoot);
+  removeRoot(imageRoot);
+});
+let dirs = 0;
+
+function open(dir: string): TradeLog {
+  return AtomicLog.open(Trade, dir, { retainedCapacity: RETAINED, segmentCapacity: SEGMENT, durability: "none" });
+}
+
+/** What the log held when the power went. */
+interface AtLoss {
+  /** log.syncedSequence: every record below it was made durable. */
+  synced: number;
+  /** Sequence the next record would have got. */
+  next: number;
+  /** First sequence of the window. */
+  oldest: number;
+  /** Sequence of the segment holding the last record (-1 if none): every segment before it is sealed. */
+  lastSeq: number;
+}
+
+/** A live log and its disk model, written by {@link History}. */
+class History {
+  readonly dir = join(liveRoot, `log-${dirs++}`);
+  readonly model: DiskModel;
+  log: TradeLog;
+  writer: Writer<TradeView, TradeData>;
+  seq = 0;
+  readonly events: string[] = [];
+
+  constructor() {
+    this.log = open(this.dir);
+    this.writer = this.log.tryClaimWriter()!;
+    this.model = new DiskModel(this.dir, OBSERVED);
+    this.model.settle(true);
+  }
+
+  append(rand: () => number, n: number): void {
+    const w = this.writer;
+    const r = rand();
+    const path = r < 0.3 ? "append" : r < 0.6 ? "appendBatch" : "reserveMany";
+    if (r < 0.3) {
+      for (let i = 0; i < n; i++) w.append(tradeFor(this.seq++));
+    } else if (r < 0.6) {
+      const batch: TradeData[] = [];
+      for (let i = 0; i < n; i++) batch.push(tradeFor(this.seq + i));
+      this.seq += w.appendBatch(batch);
+    } else {
+      let left = n;
+      while (left > 0) {
+        const span = w.reserveMany(left);
+        for (let i = 0; i < span.length; i++) {
+          const t = tradeFor(this.seq++);
+          const v = span.at(i);
+          v.ts = t.ts;
+          v.id = t.id;
+          v.price = t.price;
+          v.qty = t.qty;
+          v.side = t.side;
+        }
+        left -= span.length;
+      }
+      w.commit();
+    }
+    this.events.push(`${path} ${n} -> ${this.seq}`);
+  }
+
+  sync(): number {
+    const synced = this.writer.sync();
+    expect(synced).toBe(this.seq);
+    // Observed directly: a sync leaves no changed page of a segment file unflushed (they all hold records below `synced`).
+    if (OBSERVED) expect(this.model.unflushedSegmentFiles()).toEqual([]);
+    this.model.settle(true);
+    this.events.push(`sync ${synced}`);
+    return synced;
+  }
+
+  /** Hands the writer back and claims it again. */
+  reclaim(): void {
+    this.writer.release();
+    this.writer = this.log.tryClaimWriter()!;
+    expect(this.writer.nextSequence).toBe(this.seq);
+    this.events.push("release+claim");
+  }
+
+  /** The process dies (same boot): the lock is dropped without release() or close(); the log is reopened. */
+  crash(): void {
+    (this.log as unknown as { lock: { release(): void } }).lock.release();
+    this.log = open(this.dir);
+    expect(["crashed", "clean"]).toContain(this.log.recovery!.mode);
+    expect(this.log.recovery!.nextSequence).toBe(this.seq);
+    this.writer = this.log.tryClaimWriter()!;
+    this.model.settle(false);
+    this.events.push("crash+reopen");
+  }
+
+  /** Clean close and reopen. */
+  reopen(): void {
+    this.writer.release();
+    this.log.close();
+    this.model.settle(true);
+    this.log = open(this.dir);
+    expect(this.log.recovery).toMatchObject({ mode: "clean", nextSequence: this.seq });
+    this.writer = this.log.tryClaimWriter()!;
+    this.events.push("close+reopen");
+  }
+
+  atLoss(): AtLoss {
+    const stats = this.log.stats();
+    expect(stats.nextSequence).toBe(this.seq);
+    return { synced: this.log.syncedSequence!, next: this.seq, oldest: stats.oldestSequence, lastSeq: Math.floor((stats.nextSequence - 1) / SEGMENT) };
+  }
+
+  close(): void {
+    this.writer.release();
+    this.log.close();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Images.
+
+const OTHER_BOOT = "00000000-dead-4bee-8000-000000000000";
+
+/** Writes boot id `id` into the control header of the log in `dir` (a reboot since it was written). */
+function setBootId(dir: string, id: string): void {
+  const fd = openSync(join(dir, "control.alog"), "r+");
+  try {
+    writeSync(fd, new TextEncoder().encode(id), 0, 36, 128);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+let images = 0;
+
+/** An image of `history` in which each page the model calls dirty is new or as on disk, as `choose` says; another boot id. */
+function imageOf(history: History, choose: (file: ImageFile, page: number) => "new" | "disk"): string {
+  const files = history.model.snapshot();
+  const contents = files.map((f) => {
+    const out = f.current.slice();
+    for (let p = 0; p < f.dirty.length; p++) if (f.dirty[p] && choose(f, p) === "disk") out.set(f.disk.subarray(p * PAGE, (p + 1) * PAGE), p * PAGE);
+    if (f.liveName === "control.alog") out.set(new TextEncoder().encode(OTHER_BOOT), 128);
+    return out;
+  });
+  const imageDir = join(imageRoot, `image-${images++}`);
+  writeImage(history.dir, imageDir, files, contents);
+  return imageDir;
+}
+
+/** Opens an image and returns its recovery and checked window [start, end). */
+function openImage(imageDir: string): { mode: string; start: number; end: number } {
+  const log = AtomicLog.open(Trade, imageDir, {});
+  try {
+    const [start, end] = checkWindow(log);
+    expect(log.recovery!.nextSequence).toBe(end);
+    return { mode: log.recovery!.mode, start, end };
+  } finally {
+    log.close();
+  }
+}
+
+/** Whether strace can trace a child here (installed, and ptrace allowed). */
+function straceWorks(): boolean {
+  try {
+    return Bun.spawnSync(["strace", "-qq", "-o", "/dev/null", "true"]).exitCode === 0;
+  } catch {
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Case by case: each bug the random histories found, as one deterministic case;
+// and what damage to the control file is allowed to do.
+
+describe("durable log: power loss, case by case", () => {
+  test.skipIf(!OBSERVED)("the pool files created with a log reach the disk with it (their headers are flushed at creation)", () => {
+    const h = new History(); // settles right after creation: a header page still dirty would count as zeros on disk
+    h.append(() => 0, 10);
+    h.sync(); // checks that no segment-file page is left unflushed
+    const got = openImage(imageOf(h, () => "disk"));
+    expect(got).toMatchObject({ mode: "rebuilt", start: 0, end: 10 });
+    h.close();
+  });
+});
