@@ -229,7 +229,11 @@ function openExisting<V extends RecordView, D>(
   const boot = currentBootId();
   durable.recovery = recover(state as unknown as LogState<never, never>, durable, boot !== "" && readBootId(bytes) === boot);
   writeBootId(bytes, boot);
-  store.flush();
+  // Every file, not only those recovery dirtied: a writer that died (same boot) left pages
+  // in the page cache that were never flushed, and this process's syncs flush only the
+  // files it dirties itself, so its next sync would declare those records durable while
+  // they are not on disk (found by test/durable/power-loss.test.ts).
+  store.flush(true);
   flushPath(join(dir, CONTROL_FILE));
   return state;
 }

@@ -250,11 +250,15 @@ export class FileSegmentStore implements SegmentStore {
     }
   }
 
-  /** Flushes every file dirtied since the last flush to disk (fdatasync on a separate descriptor). */
-  flush(): void {
+  /**
+   * Flushes every file dirtied since the last flush to disk (fdatasync on a
+   * separate descriptor); with `all`, every file, including pages that another
+   * process dirtied (this process's flags know only its own writes).
+   */
+  flush(all = false): void {
     for (let phys = 0; phys < this.files.length; phys++) {
       const file = this.files[phys]!;
-      if (!file.dirty) continue;
+      if (!file.dirty && !all) continue;
       file.dirty = false;
       flushPath(join(this.geometry.dir, this.fileName(phys)));
     }

@@ -212,4 +212,18 @@ describe("durable log: power loss, case by case", () => {
     expect(got).toMatchObject({ mode: "rebuilt", start: 0, end: 10 });
     h.close();
   });
+
+  test.skipIf(!OBSERVED)("after a writer process died, the next process's sync also flushes what the dead one wrote", () => {
+    const h = new History();
+    h.append(() => 0, 300);
+    h.sync();
+    h.append(() => 0, 600); // seals segments 1 and 2; nothing flushes them
+    h.crash(); // same boot: the page cache keeps them, dirty
+    h.append(() => 0, 1);
+    h.sync(); // 901: checks that no segment-file page is left unflushed
+    const got = openImage(imageOf(h, () => "disk"));
+    expect(got.end).toBe(901);
+    expect(got.start).toBe(0);
+    h.close();
+  });
 });
