@@ -133,8 +133,8 @@ export class AtomicLog<V extends RecordView, D> {
 
   /**
    * Durable logs: flushes everything to disk and gives the directory's writer
-   * lock back, so another process may open it. Release the writer first (its
-   * release checksums the head). Idempotent; a no-op on a log in memory and in
+   * lock back, so another process may open it. Release the writer first (close
+   * then checksums and flushes the head). Idempotent; a no-op on a log in memory and in
    * workers that attached (the opener holds the lock). Mapped memory stays
    * valid for snapshots still held.
    * @throws {LogInUseError} if a writer still holds the claim.

@@ -226,4 +226,20 @@ describe("durable log: power loss, case by case", () => {
     expect(got.start).toBe(0);
     h.close();
   });
+
+  test("a release between two rolls never overwrites the synced commit-table entry", () => {
+    const h = new History();
+    h.append(() => 0, 100);
+    h.sync(); // segment 0's table: [100] current
+    h.append(() => 0, 1);
+    h.reclaim(); // a release that checksummed the head put [101] in the other entry
+    h.append(() => 0, 200); // the roll seals segment 0: [256] (no sync since)
+    // The header page (with the table) was written back; the record pages were not.
+    const image = imageOf(h, (f, p) => (p === 0 ? "new" : "disk"));
+    const got = openImage(image);
+    expect(got.mode).toBe("rebuilt");
+    expect(got.end).toBeGreaterThanOrEqual(100);
+    expect(got.start).toBe(0);
+    h.close();
+  });
 });
