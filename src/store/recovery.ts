@@ -16,7 +16,9 @@
  *   stale in any combination, so nothing in the control block is trusted. The
  *   window is rebuilt from the segment files alone: each file's longest prefix
  *   whose checksum verifies, chained by sequence, cut at the first segment
- *   that is not complete. Everything synced verifies, so it is kept.
+ *   that is not complete; of such runs, the one that holds the synced point
+ *   (the synced point is in the control header, flushed at every sync).
+ *   Everything synced verifies, so it is kept.
  *
  * Either way, what is returned is a valid prefix of what was appended, and the
  * writer continues right after its last record.
@@ -38,7 +40,7 @@ export function recover(st: LogState<never, never>, durable: DurableState, sameB
   if (window !== null) {
     report = verifyBeyondSynced(st, durable, window, synced);
   } else {
-    report = rebuild(st, durable);
+    report = rebuild(st, durable, synced);
   }
   if (report.nextSequence < synced) writePair(durable.header, CF.SYNCED_HI, report.nextSequence);
   return { ...report, ms: performance.now() - started };
@@ -122,7 +124,7 @@ interface Candidate {
 }
 
 /** Rebuilds the window from the segment files alone (see the file comment). */
-function rebuild(st: LogState<never, never>, durable: DurableState): Omit<DurableRecovery, "ms"> {
+function rebuild(st: LogState<never, never>, durable: DurableState, synced: number): Omit<DurableRecovery, "ms"> {
   const segCap = st.segmentCapacity;
   const store = durable.store;
   const bySeq = new Map<number, Candidate>();
@@ -136,19 +138,24 @@ function rebuild(st: LogState<never, never>, durable: DurableState): Omit<Durabl
   }
   const verifiedSegments = bySeq.size;
   const seqs = [...bySeq.keys()].sort((a, b) => a - b);
-  let chain: Candidate[] = [];
-  if (seqs.length > 0) {
-    // The run of consecutive sequences that ends at the highest one, cut after its first incomplete segment.
-    let start = seqs.length - 1;
-    while (start > 0 && seqs[start - 1] === seqs[start]! - 1) start--;
-    for (let i = start; i < seqs.length; i++) {
-      const c = bySeq.get(seqs[i]!)!;
-      chain.push(c);
-      if (c.valid < segCap) break;
-    }
-    // An empty segment file at the end of the chain is fine as the head; an empty
-    // one before complete ones cannot happen (the cut above stops at it).
+  // Runs: consecutive sequences, each run cut after its first incomplete segment (an
+  // empty segment file at the end of a run is fine as the head).
+  const runs: Candidate[][] = [];
+  for (const seq of seqs) {
+    const c = bySeq.get(seq)!;
+    const run = runs[runs.length - 1];
+    const last = run?.[run.length - 1];
+    if (last !== undefined && last.seq === seq - 1 && last.valid === segCap) run!.push(c);
+    else runs.push([c]);
   }
+  // The run that holds the synced point, whatever was (partly) written after it: everything
+  // synced verifies, but a file recycled or a head started after the sync may have reached
+  // the disk while the segments between did not, so the highest sequence may be beyond a
+  // gap (found by test/durable/power-loss.test.ts). Without one (nothing synced, or the synced
+  // segments were evicted and overwritten), the run that ends highest.
+  const endOf = (run: readonly Candidate[]) => run[run.length - 1]!.seq * segCap + run[run.length - 1]!.valid;
+  let chain: Candidate[] = runs.find((run) => run[0]!.seq * segCap < synced && endOf(run) >= synced) ?? [];
+  if (chain.length === 0) for (const run of runs) if (chain.length === 0 || endOf(run) > endOf(chain)) chain = run;
   let dropped = 0;
   const kept = new Set(chain.map((c) => c.phys));
   for (const c of bySeq.values()) {

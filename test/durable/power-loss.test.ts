@@ -242,4 +242,18 @@ describe("durable log: power loss, case by case", () => {
     expect(got.start).toBe(0);
     h.close();
   });
+
+  test("a rebuild keeps the run of segments that holds the synced point, even when a later segment file reached the disk", () => {
+    const h = new History();
+    h.append(() => 0, 300);
+    h.sync(); // synced 300: segment 1 holds 44 synced records
+    h.append(() => 0, 600); // segments 2 and 3 start in fresh pool files
+    // The file that became segment 2 lost everything since (it reads as the free file it was);
+    // segment 3's file, written later, reached the disk.
+    const seg2 = h.model.snapshot().find((f) => f.liveName.startsWith("0000000000000002."))!.liveName;
+    const got = openImage(imageOf(h, (f) => (f.liveName === seg2 ? "disk" : "new")));
+    expect(got.start).toBe(0);
+    expect(got.end).toBe(512); // segments 0 and 1 complete; segment 2 missing
+    h.close();
+  });
 });
