@@ -74,6 +74,24 @@ export function extendTable(words: Int32Array, bytes: Uint8Array, base: number, 
 }
 
 /**
+ * Recovery: makes the entry that covers exactly `count` records (the one
+ * {@link verifiedCount} returned) the current one, so the writer extends the
+ * verified prefix rather than an entry that failed verification; with
+ * `count` 0, forgets every entry; if neither entry covers `count`, changes
+ * nothing. Without this, a writer continuing after a
+ * recovery that cut a segment to its verified prefix extended (or, covering
+ * no more than it, left in place) the failed entry's CRC, and the records it
+ * then wrote and synced failed verification at the next recovery (found by
+ * test/durable/power-loss.test.ts).
+ */
+export function truncateTable(words: Int32Array, count: number): void {
+  const version = Atomics.load(words, SF.TABLE_VERSION);
+  if (words[SF.TABLE_ENTRY[version & 1]] === count) return;
+  if (count === 0) resetTable(words);
+  else if (words[SF.TABLE_ENTRY[(version + 1) & 1]] === count) Atomics.store(words, SF.TABLE_VERSION, version + 1);
+}
+
+/**
  * Recovery: the longest prefix of segment `seq` that an entry covers and
  * that verifies against the bytes, at most `limit` records. 0 if neither entry
  * verifies.

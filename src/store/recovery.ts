@@ -26,7 +26,7 @@
 import type { LogState } from "../log/log-state.ts";
 import { COUNT_MASK, COUNT_SEALED, COUNT_WAITER, H, SEG, SEG_BASE, SEG_WORDS, controlGeometry, storePair } from "../shared/control.ts";
 import { WindowState, readWindow, writeWindow } from "../shared/window.ts";
-import { coveredCount, verifiedCount } from "./commit-table.ts";
+import { coveredCount, truncateTable, verifiedCount } from "./commit-table.ts";
 import type { DurableState, DurableRecovery } from "./durable-state.ts";
 import { CF, HEADER_BYTES, writePair } from "./file-format.ts";
 
@@ -206,6 +206,7 @@ function install(st: LogState<never, never>, durable: DurableState, chain: reado
   for (const c of chain) {
     const at = SEG_BASE + SEG_WORDS * c.phys;
     if (store.seqOf(c.phys) !== c.seq) store.prepare(c.phys, c.seq); // the empty head of a log with no segment left
+    else truncateTable(store.header(c.phys), c.valid);
     storePair(ctl, at + SEG.SEQ_HI, c.seq);
     ctl[at + SEG.COUNT] = c.valid;
     ctl[at + SEG.GENERATION] = Math.max(1, ctl[at + SEG.GENERATION]!);

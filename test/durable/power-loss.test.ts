@@ -256,4 +256,29 @@ describe("durable log: power loss, case by case", () => {
     expect(got.end).toBe(512); // segments 0 and 1 complete; segment 2 missing
     h.close();
   });
+
+  test("a writer continuing after a rebuild that cut a segment extends the verified checksum, so its synced records survive the next rebuild", () => {
+    const h = new History();
+    h.append(() => 0, 100);
+    h.sync(); // segment 0's table: [100]
+    h.append(() => 0, 200); // the roll seals segment 0: [256], unsynced
+    // The header page reached the disk, segment 0's records after 100 did not: it verifies to 100 only.
+    const image = imageOf(h, (f, p) => (p === 0 ? "new" : "disk"));
+    const first = openImage(image);
+    expect(first).toMatchObject({ mode: "rebuilt", start: 0, end: 100 });
+    // Continue with other records, sync, close: everything below 160 is durable now.
+    let log = AtomicLog.open(Trade, image, {});
+    const writer = log.tryClaimWriter()!;
+    for (let s = 100; s < 160; s++) writer.append(tradeAfter(s));
+    expect(writer.sync()).toBe(160);
+    writer.release();
+    log.close();
+    // Another power loss (nothing unflushed this time): the rebuild must keep all 160.
+    setBootId(image, OTHER_BOOT.replace("dead", "beef"));
+    log = AtomicLog.open(Trade, image, {});
+    expect(log.recovery).toMatchObject({ mode: "rebuilt", nextSequence: 160, droppedRecords: 0 });
+    expect(checkWindow(log, (s) => (s < 100 ? tradeFor(s) : tradeAfter(s)))).toEqual([0, 160]);
+    log.close();
+    h.close();
+  });
 });
