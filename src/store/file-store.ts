@@ -244,7 +244,11 @@ export class FileSegmentStore implements SegmentStore {
    */
   seal(phys: number, seq: number, count: number): void {
     const file = this.files[phys]!;
-    if (extendTable(file.words, file.bytes, HEADER_BYTES, this.geometry.recordBytes, seq, count)) file.dirty = true;
+    if (!extendTable(file.words, file.bytes, HEADER_BYTES, this.geometry.recordBytes, seq, count)) return;
+    file.dirty = true;
+    // Stamped once, when the table first covers the whole segment: a later seal of the same
+    // count (the roll after a sync that covered a full head) changes nothing, so it must not
+    // rewrite the header page either (the page would change after the sync, unflushed).
     if (count === this.geometry.segmentCapacity) {
       new Float64Array(file.bytes.buffer, file.bytes.byteOffset + SF.SEALED_F64_BYTE, 1)[0] = Date.now();
     }

@@ -281,4 +281,13 @@ describe("durable log: power loss, case by case", () => {
     log.close();
     h.close();
   });
+
+  test.skipIf(!OBSERVED)("a segment is stamped sealed once: a later seal of the same count does not rewrite its header after the sync", () => {
+    const h = new History();
+    h.append(() => 0, SEGMENT); // the head is exactly full
+    h.sync(); // covers it all and stamps it sealed
+    h.append(() => 0, 1); // the roll seals it again: nothing to extend
+    h.sync(); // checks that no segment-file page is left unflushed
+    h.close();
+  });
 });
