@@ -9,7 +9,7 @@
  * when it recycles a file for a new head and {@link seal} when a head is full;
  * both run once per segment, off the per-record path.
  */
-import { closeSync, fdatasyncSync, openSync, readdirSync, renameSync } from "node:fs";
+import { closeSync, fdatasyncSync, fsyncSync, openSync, readdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { CorruptLogError, LogStorageError } from "../errors.ts";
 import { Slab } from "../records/slab.ts";
@@ -281,6 +281,28 @@ export function flushPath(path: string): void {
     fdatasyncSync(fd);
   } catch (error) {
     throw new LogStorageError(path, (error as NodeJS.ErrnoException).code ?? "EIO", "fdatasync failed");
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * fsync of a directory: makes the names created or renamed in it durable
+ * (fdatasync of a file does not cover its directory entry). A file system that
+ * cannot sync a directory (EINVAL) has nothing more to do.
+ */
+export function flushDirectory(path: string): void {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (error) {
+    throw new LogStorageError(path, (error as NodeJS.ErrnoException).code ?? "EIO", "cannot open the directory to sync it");
+  }
+  try {
+    fsyncSync(fd);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "EIO";
+    if (code !== "EINVAL") throw new LogStorageError(path, code, "fsync of the directory failed");
   } finally {
     closeSync(fd);
   }

@@ -290,4 +290,51 @@ describe("durable log: power loss, case by case", () => {
     h.sync(); // checks that no segment-file page is left unflushed
     h.close();
   });
+
+  test.skipIf(!straceWorks())("creating a log syncs the directories whose names it created (observed with strace)", () => {
+    // fdatasync of a file does not make its name durable: without an fsync of the directory,
+    // a power loss after creation (even after a sync) could leave control.alog.tmp and no
+    // control.alog, and the next open would take the log for an unfinished creation.
+    const parent = join(liveRoot, `new-parent-${dirs++}`);
+    const dir = join(parent, "log");
+    const prefix = join(liveRoot, `strace-${dirs++}`);
+    const run = Bun.spawnSync(
+      ["strace", "-qq", "-ff", "-o", prefix, "-e", "trace=mkdir,mkdirat,rename,renameat,renameat2,openat,fsync,fdatasync", process.execPath, join(import.meta.dir, "fixtures", "create-log.ts"), dir],
+      { stderr: "pipe" },
+    );
+    expect(run.exitCode).toBe(0);
+    const traces = readdirSync(liveRoot).filter((n) => n.startsWith(`${prefix.slice(liveRoot.length + 1)}.`));
+    const lines = traces.map((n) => readFileSync(join(liveRoot, n), "utf8").split("\n")).find((l) => l.some((x) => x.includes("control.alog.tmp")))!;
+    expect(lines).toBeDefined();
+    /** Index of the first line at or after `from` that fsyncs or fdatasyncs a descriptor opened on `path` after `from`; -1 if none. */
+    const syncOf = (path: string, from: number): number => {
+      const fds = new Set<string>();
+      for (let i = from; i < lines.length; i++) {
+        const open = lines[i]!.match(/^openat\(AT_FDCWD, "([^"]*)", [^)]*\)\s+=\s+(\d+)$/);
+        if (open !== null) {
+          if (open[1]!.replace(/\/$/, "") === path) fds.add(open[2]!);
+          else fds.delete(open[2]!); // the number was reused for another file
+        }
+        const sync = lines[i]!.match(/^f(?:data)?sync\((\d+)\)\s+=\s+0$/);
+        if (sync !== null && fds.has(sync[1]!)) return i;
+      }
+      return -1;
+    };
+    const renamed = lines.findIndex((l) => /^rename(at2?)?\(.*control\.alog\.tmp", .*control\.alog"/.test(l));
+    expect(renamed).toBeGreaterThan(0);
+    // The control file is flushed before it is renamed into place (the disk model relies on it).
+    const tmpOpened = lines.findIndex((l) => l.includes("control.alog.tmp") && l.includes("O_RDWR"));
+    expect(syncOf(join(dir, "control.alog.tmp"), tmpOpened)).toBeGreaterThan(tmpOpened);
+    expect(syncOf(join(dir, "control.alog.tmp"), tmpOpened)).toBeLessThan(renamed);
+    expect(syncOf(dir, renamed)).toBeGreaterThan(renamed);
+    // The two directories open created: each one's parent is synced after it was made.
+    const quoted = (path: string) => JSON.stringify(path).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const made = (path: string) => lines.findIndex((l) => new RegExp(`^mkdir(at)?\\((AT_FDCWD, )?${quoted(path)}, 0?700\\)\\s+=\\s+0$`).test(l));
+    const madeParent = made(parent);
+    const madeDir = made(dir);
+    expect(madeParent).toBeGreaterThanOrEqual(0);
+    expect(madeDir).toBeGreaterThan(madeParent);
+    expect(syncOf(parent, madeDir)).toBeGreaterThan(madeDir);
+    expect(syncOf(liveRoot, madeDir)).toBeGreaterThan(madeDir);
+  });
 });
