@@ -9,7 +9,7 @@
  * `Atomics.wait` refuses memory that is not a SharedArrayBuffer.
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, unlinkSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { CorruptLogError, FingerprintMismatchError, InvalidHandleError, InvalidOptionError, LogStorageError } from "../errors.ts";
 import { LogState, controlWords, fingerprintWords, initializeControl } from "../log/log-state.ts";
 import { type LogOptions, TAKEOVER_SPARE, resolveOptions } from "../log/options.ts";
@@ -29,7 +29,7 @@ import {
   writeBootId,
   writeLayout,
 } from "./file-format.ts";
-import { FileSegmentStore, createPreallocated, flushPath, isEmptyFile, mapFile } from "./file-store.ts";
+import { FileSegmentStore, createPreallocated, flushDirectory, flushPath, isEmptyFile, mapFile } from "./file-store.ts";
 import { recover } from "./recovery.ts";
 import { WriterLock, withOpenLock } from "./writer-lock.ts";
 import { clearProcessTable, takeEntry } from "./process-table.ts";
@@ -116,10 +116,16 @@ export function openDurable<V extends RecordView, D>(codec: RecordCodec<V, D>, d
   }
   if (!exists) {
     if (!create) throw new LogStorageError(dir, "ENOENT", "no durable log here (open with create: true to create one)");
+    let made: string | undefined;
     try {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      made = mkdirSync(dir, { recursive: true, mode: 0o700 });
     } catch (error) {
       throw new LogStorageError(dir, (error as NodeJS.ErrnoException).code ?? "EIO", "cannot create the log directory");
+    }
+    // Each directory created is durable once its parent is synced.
+    for (let d = dir; made !== undefined; d = dirname(d)) {
+      flushDirectory(dirname(d));
+      if (d === made || dirname(d) === d) break;
     }
   }
   const lock = WriterLock.acquire(dir);
@@ -196,6 +202,11 @@ function createLog<V extends RecordView, D>(
     store.flush();
     flushPath(tmp);
     renameSync(tmp, join(dir, CONTROL_FILE));
+    // The new names (the pool files, control.alog) are durable only once the directory is
+    // synced: without it a power loss could leave control.alog.tmp, and the next open would
+    // take the log for an unfinished creation (found by review; the system calls are checked
+    // by test/durable/power-loss.test.ts under strace).
+    flushDirectory(dir);
   } catch (error) {
     try {
       removeUnfinishedCreation(dir);
@@ -316,7 +327,11 @@ function openExisting<V extends RecordView, D>(
   durable.recovery = recover(state as unknown as LogState<never, never>, durable, sameBoot, header[CF.CLOSED] === 1);
   writeBootId(bytes, boot);
   header[CF.CLOSED] = 0;
-  store.flush();
+  // Every file, not only those recovery dirtied: a writer that died (same boot) left pages
+  // in the page cache that were never flushed, and this process's syncs flush only the
+  // files it dirties itself, so its next sync would declare those records durable while
+  // they are not on disk (found by test/durable/power-loss.test.ts).
+  store.flush(true);
   flushPath(join(dir, CONTROL_FILE));
   return state;
 }

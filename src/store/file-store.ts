@@ -9,7 +9,7 @@
  * when it recycles a file for a new head and {@link seal} when a head is full;
  * both run once per segment, off the per-record path.
  */
-import { closeSync, fdatasyncSync, openSync, readdirSync, renameSync, statSync } from "node:fs";
+import { closeSync, fdatasyncSync, fsyncSync, openSync, readdirSync, renameSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { CorruptLogError, LogStorageError } from "../errors.ts";
 import { Slab } from "../records/slab.ts";
@@ -125,6 +125,10 @@ export class FileSegmentStore implements SegmentStore {
       w[SF.FINGERPRINT_HI] = g.fingerprint[0];
       w[SF.FINGERPRINT_LO] = g.fingerprint[1];
       writePair(w, SF.SEQ_HI, -1);
+      // The header must reach the disk with the log's creation: a pool file whose header
+      // page was never written back reads as zeros after a power loss, and a file with a
+      // wrong magic number makes the whole log fail to open (found by test/durable/power-loss.test.ts).
+      file.dirty = true;
       files.push(file);
     }
     return new FileSegmentStore(g, files);
@@ -251,14 +255,16 @@ export class FileSegmentStore implements SegmentStore {
    * by listing the directory (the pool slot is in every name), so it needs no
    * memory of earlier renames and works from any thread.
    */
-  syncNames(): void {
+  syncNames(): Map<number, string> {
     const dir = this.geometry.dir;
+    const names = new Map<number, string>();
     for (const name of readdirSync(dir)) {
       const m = /\.(\d+)\.seg$/.exec(name);
       if (m === null) continue;
       const phys = Number(m[1]);
-      if (phys < this.files.length) this.renameFrom(phys, name);
+      if (phys < this.files.length) names.set(phys, this.renameFrom(phys, name));
     }
+    return names;
   }
 
   /** Gives pool file `phys` its free name (recovery: it holds nothing any more). */
@@ -270,15 +276,17 @@ export class FileSegmentStore implements SegmentStore {
   }
 
   /** Renames pool file `phys` from `oldName` to the name its header gives. */
-  private renameFrom(phys: number, oldName: string): void {
+  /** Renames pool file `phys` from `oldName` to the name its header gives; returns the name it has now. */
+  private renameFrom(phys: number, oldName: string): string {
     const name = this.fileName(phys);
-    if (oldName === name) return;
+    if (oldName === name) return name;
     const dir = this.geometry.dir;
     try {
       renameSync(join(dir, oldName), join(dir, name));
     } catch (error) {
       throw new LogStorageError(join(dir, oldName), (error as NodeJS.ErrnoException).code ?? "EIO", `cannot rename to ${name}`);
     }
+    return name;
   }
 
   /**
@@ -287,7 +295,11 @@ export class FileSegmentStore implements SegmentStore {
    */
   seal(phys: number, seq: number, count: number): void {
     const file = this.files[phys]!;
-    if (extendTable(file.words, file.bytes, HEADER_BYTES, this.geometry.recordBytes, seq, count)) file.dirty = true;
+    if (!extendTable(file.words, file.bytes, HEADER_BYTES, this.geometry.recordBytes, seq, count)) return;
+    file.dirty = true;
+    // Stamped once, when the table first covers the whole segment: a later seal of the same
+    // count (the roll after a sync that covered a full head) changes nothing, so it must not
+    // rewrite the header page either (the page would change after the sync, unflushed).
     if (count === this.geometry.segmentCapacity) file.times[1] = Date.now();
   }
 
@@ -299,15 +311,30 @@ export class FileSegmentStore implements SegmentStore {
     file.dirty = true;
   }
 
-  /** Renames files to their sequences, then flushes every file dirtied since the last flush to disk (fdatasync on a separate descriptor). */
-  flush(): void {
-    this.syncNames();
+  /**
+   * Renames files to their sequences, then flushes every file dirtied since
+   * the last flush to disk (fdatasync on a separate descriptor); with `all`,
+   * every file, including pages that another process dirtied (this process's
+   * flags know only its own writes).
+   */
+  flush(all = false): void {
+    const names = this.syncNames();
     for (let phys = 0; phys < this.files.length; phys++) {
       const file = this.files[phys]!;
-      if (!file.dirty) continue;
+      if (!file.dirty && !all) continue;
       file.dirty = false;
-      flushPath(join(this.geometry.dir, this.fileName(phys)));
+      this.flushFile(phys, names);
     }
+  }
+
+  /**
+   * fdatasync of pool file `phys`, found by the name it has on disk
+   * (`names`, from {@link syncNames}). Not by the name its header gives: a
+   * writer in another thread may rewrite the header (prepare) between the
+   * rename and this flush, and the file keeps its old name until the next one.
+   */
+  flushFile(phys: number, names: ReadonlyMap<number, string>): void {
+    flushPath(join(this.geometry.dir, names.get(phys) ?? this.fileName(phys)));
   }
 }
 
@@ -323,6 +350,28 @@ export function flushPath(path: string): void {
     fdatasyncSync(fd);
   } catch (error) {
     throw new LogStorageError(path, (error as NodeJS.ErrnoException).code ?? "EIO", "fdatasync failed");
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * fsync of a directory: makes the names created or renamed in it durable
+ * (fdatasync of a file does not cover its directory entry). A file system that
+ * cannot sync a directory (EINVAL) has nothing more to do.
+ */
+export function flushDirectory(path: string): void {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (error) {
+    throw new LogStorageError(path, (error as NodeJS.ErrnoException).code ?? "EIO", "cannot open the directory to sync it");
+  }
+  try {
+    fsyncSync(fd);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "EIO";
+    if (code !== "EINVAL") throw new LogStorageError(path, code, "fsync of the directory failed");
   } finally {
     closeSync(fd);
   }

@@ -105,9 +105,17 @@ export function takeEntry(st: LogState<never, never>, header: Int32Array): { slo
   throw new AtomicLogError("LOG_LOCKED", `all ${PROCESS_SLOTS} process entries of the log are taken by live processes`);
 }
 
-/** Forgets every entry (after a reboot, when no process of the table can be alive). */
+/**
+ * Forgets every entry (after a reboot, when no process of the table can be
+ * alive). Generations are kept, so tags of the old processes still in the
+ * control block never equal a new process's.
+ */
 export function clearProcessTable(header: Int32Array): void {
-  header.fill(0, BASE, BASE + PROCESS_SLOTS * ENTRY_WORDS);
+  for (let slot = 0; slot < PROCESS_SLOTS; slot++) {
+    header[entryWord(slot, PID)] = 0;
+    header[entryWord(slot, START)] = 0;
+    header[entryWord(slot, FLAGS)] = 0;
+  }
 }
 
 /** Gives this process's entry back (its pins and claim must already be released). */

@@ -19,9 +19,11 @@
  *   stale in any combination, so nothing in the control block is trusted. The
  *   window is rebuilt from the segment files alone: each file's longest prefix
  *   whose checksum verifies, chained by sequence, cut at the first segment
- *   that is not complete. Everything synced verifies, so it is kept. A file
- *   whose header's two copies of its sequence disagree and that verifies no
- *   record is left out (a damaged sequence must not become the head).
+ *   that is not complete; of such runs, the one that holds the synced point
+ *   (the synced point is in the control header, flushed at every sync).
+ *   Everything synced verifies, so it is kept. A file whose header's two
+ *   copies of its sequence disagree and that verifies no record is left out
+ *   (a damaged sequence must not become the head).
  *
  * Either way, what is returned is a valid prefix of what was appended, and the
  * writer continues right after its last record.
@@ -33,6 +35,9 @@ import { coveredCount, verifiedCount } from "./commit-table.ts";
 import type { DurableState, DurableRecovery } from "./durable-state.ts";
 import { CF, HEADER_BYTES, SF, readPair, writePair } from "./file-format.ts";
 import { releaseOrphans } from "./process-table.ts";
+import { CLAIM_ROLLING } from "../shared/control.ts";
+import { releaseClaimOf } from "../shared/claim.ts";
+import { acknowledgeFor } from "../log/writer-takeover.ts";
 
 /** Runs recovery; see the file comment. `closedCleanly`: the last writer process called close(). */
 export function recover(st: LogState<never, never>, durable: DurableState, sameBoot: boolean, closedCleanly: boolean): DurableRecovery {
@@ -44,13 +49,21 @@ export function recover(st: LogState<never, never>, durable: DurableState, sameB
     // Readers in other live processes keep their pins; a dead process's were reaped
     // when this process took its entry (process-table.ts).
     releaseOrphans(st, durable.header);
+    // This process holds the writer lock, and only its holder can claim the writer: a claim
+    // left in the control block is stale even if its process lives (a copy of a live log's
+    // directory, say).
+    const claim = Atomics.load(st.ctl, H.CLAIM) & ~CLAIM_ROLLING;
+    if (claim !== 0) {
+      releaseClaimOf(st.ctl, claim);
+      acknowledgeFor(st.ctl, claim);
+    }
     report = verifyWindow(st, durable, window, synced);
   } else {
     // Another boot: no process of the old one is alive. (A control block that does not
     // hold together on the same boot is rebuilt too: readers still open in other
     // processes must reopen; their pins cannot be trusted either.)
     resetProcessState(st);
-    report = rebuild(st, durable);
+    report = rebuild(st, durable, synced);
   }
   if (report.nextSequence < synced) writePair(durable.header, CF.SYNCED_HI, report.nextSequence);
   return { ...report, ms: performance.now() - started };
@@ -151,7 +164,7 @@ interface Candidate {
 }
 
 /** Rebuilds the window from the segment files alone (see the file comment). */
-function rebuild(st: LogState<never, never>, durable: DurableState): Omit<DurableRecovery, "ms"> {
+function rebuild(st: LogState<never, never>, durable: DurableState, synced: number): Omit<DurableRecovery, "ms"> {
   const segCap = st.segmentCapacity;
   const store = durable.store;
   const bySeq = new Map<number, Candidate>();
@@ -168,19 +181,24 @@ function rebuild(st: LogState<never, never>, durable: DurableState): Omit<Durabl
   }
   const verifiedSegments = bySeq.size;
   const seqs = [...bySeq.keys()].sort((a, b) => a - b);
-  let chain: Candidate[] = [];
-  if (seqs.length > 0) {
-    // The run of consecutive sequences that ends at the highest one, cut after its first incomplete segment.
-    let start = seqs.length - 1;
-    while (start > 0 && seqs[start - 1] === seqs[start]! - 1) start--;
-    for (let i = start; i < seqs.length; i++) {
-      const c = bySeq.get(seqs[i]!)!;
-      chain.push(c);
-      if (c.valid < segCap) break;
-    }
-    // An empty segment file at the end of the chain is fine as the head; an empty
-    // one before complete ones cannot happen (the cut above stops at it).
+  // Runs: consecutive sequences, each run cut after its first incomplete segment (an
+  // empty segment file at the end of a run is fine as the head).
+  const runs: Candidate[][] = [];
+  for (const seq of seqs) {
+    const c = bySeq.get(seq)!;
+    const run = runs[runs.length - 1];
+    const last = run?.[run.length - 1];
+    if (last !== undefined && last.seq === seq - 1 && last.valid === segCap) run!.push(c);
+    else runs.push([c]);
   }
+  // The run that holds the synced point, whatever was (partly) written after it: everything
+  // synced verifies, but a file recycled or a head started after the sync may have reached
+  // the disk while the segments between did not, so the highest sequence may be beyond a
+  // gap (found by test/durable/power-loss.test.ts). Without one (nothing synced, or the synced
+  // segments were evicted and overwritten), the run that ends highest.
+  const endOf = (run: readonly Candidate[]) => run[run.length - 1]!.seq * segCap + run[run.length - 1]!.valid;
+  let chain: Candidate[] = runs.find((run) => run[0]!.seq * segCap < synced && endOf(run) >= synced) ?? [];
+  if (chain.length === 0) for (const run of runs) if (chain.length === 0 || endOf(run) > endOf(chain)) chain = run;
   let dropped = 0;
   const kept = new Set(chain.map((c) => c.phys));
   for (const c of bySeq.values()) {

@@ -36,20 +36,20 @@ self.onmessage = (event: MessageEvent<{ dir: string; buffer: SharedArrayBuffer }
       continue;
     }
     try {
-      store.syncNames();
+      const names = store.syncNames();
       // The segments holding records in [synced, target): each one's directory entry names its file.
       const last = Math.ceil(target / segCap) - 1;
       for (let seq = Math.floor(synced / segCap); seq <= last; seq++) {
         const phys = Atomics.load(ctl, dirBase + (seq % dirSize));
-        if (phys >= 0 && phys < pool) flushPath(join(dir, store.fileName(phys)));
+        if (phys >= 0 && phys < pool) store.flushFile(phys, names);
       }
       flushPath(join(dir, CONTROL_FILE));
       writePair(header, CF.SYNCED_HI, target);
       flushPath(join(dir, CONTROL_FILE));
       synced = target;
       W.publish(words, W.DONE_GEN, W.DONE_HI, target);
-    } catch {
-      Atomics.store(words, W.ERROR, 1);
+    } catch (error) {
+      Atomics.store(words, W.ERROR, W.errorCode((error as { errno?: string; code?: string }).errno ?? (error as { code?: string }).code));
       Atomics.add(words, W.DONE_GEN, 2);
       Atomics.notify(words, W.DONE_GEN);
       Atomics.wait(words, W.REQ_GEN, gen, 1000);

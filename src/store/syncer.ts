@@ -25,8 +25,13 @@ const REQ_LO = 2;
 const DONE_GEN = 3;
 const DONE_HI = 4;
 const DONE_LO = 5;
-/** 0, or 1 when the last flush failed (the message is posted to the opener). */
+/** 0, or the code (ERRNOS) of the error of the syncer's last failed flush. */
 const ERROR = 6;
+const ERRNOS = ["", "EIO", "ENOSPC", "ENOENT", "EROFS", "EACCES", "EDQUOT"];
+function errorCode(errno: string | undefined): number {
+  const at = ERRNOS.indexOf(errno ?? "");
+  return at > 0 ? at : 1;
+}
 const STOP = 7;
 const WORDS = 8;
 
@@ -78,7 +83,8 @@ export class SyncerLink {
     for (;;) {
       const gen = Atomics.load(this.words, DONE_GEN);
       if (this.done() >= sequence) return;
-      if (Atomics.load(this.words, ERROR) !== 0) throw new LogStorageError(dir, "EIO", "the syncer's fdatasync failed");
+      const failed = Atomics.load(this.words, ERROR);
+      if (failed !== 0) throw new LogStorageError(dir, ERRNOS[failed] ?? "EIO", "the syncer could not flush the log to disk");
       const left = deadline - performance.now();
       if (left <= 0) throw new LogStorageError(dir, "ETIMEDOUT", `the syncer did not sync within ${timeoutMs} ms`);
       Atomics.wait(this.words, DONE_GEN, gen, Math.min(left, 100));
@@ -123,4 +129,4 @@ export class Syncer {
 }
 
 /** The worker's side (syncer-worker.ts): waits for requests and publishes results. */
-export const syncerWords = { REQ_GEN, REQ_HI, DONE_GEN, DONE_HI, ERROR, STOP, publish, read };
+export const syncerWords = { REQ_GEN, REQ_HI, DONE_GEN, DONE_HI, ERROR, STOP, publish, read, errorCode };
