@@ -11,7 +11,7 @@
  * (Disruptor-style batching). `ready()` parks on `Atomics.waitAsync`; the
  * writer pays for a notify only while someone is parked.
  */
-import { COUNT_MASK, COUNT_WAITER, H, countIndex } from "../shared/control.ts";
+import { COUNT_CLOSED, COUNT_MASK, COUNT_WAITER, H, countIndex } from "../shared/control.ts";
 import { InvalidOptionError, SnapshotBudgetError, SnapshotReleasedError } from "../errors.ts";
 import type { AtomicLog } from "./log.ts";
 import type { LogState } from "./log-state.ts";
@@ -181,7 +181,7 @@ export class Cursor<V extends RecordView, D> implements Disposable, AsyncIterabl
         }
         if (delivered >= max) return delivered;
       }
-      if (this.idx < S && !this.moved(raw)) return delivered;
+      if (this.idx < S && !this.passGap(raw) && !this.moved(raw)) return delivered;
       this.phys = -1;
     }
   }
@@ -193,6 +193,19 @@ export class Cursor<V extends RecordView, D> implements Disposable, AsyncIterabl
    */
   private moved(raw: number): boolean {
     return raw < 0 && this.idx >= (raw & COUNT_MASK) && this.state.physOf(this.seg) !== this.phys;
+  }
+
+  /**
+   * Whether the current segment was closed early by the writer (COUNT_CLOSED:
+   * `skipTo`, a time boundary) and the cursor has read all of it. Then its
+   * never-written rest is counted as lost and the cursor moves past it. The
+   * closed count is final (published with the flag in one compare-and-swap).
+   */
+  private passGap(raw: number): boolean {
+    if (raw < 0 || (raw & COUNT_CLOSED) === 0) return false;
+    this.lost += this.segCap - this.idx;
+    this.idx = this.segCap;
+    return true;
   }
 
   /**
@@ -220,7 +233,7 @@ export class Cursor<V extends RecordView, D> implements Disposable, AsyncIterabl
         this.idx = i + n;
         return span;
       }
-      if (i < this.segCap && !this.moved(raw)) break;
+      if (i < this.segCap && !this.passGap(raw) && !this.moved(raw)) break;
       this.phys = -1;
     }
     span.length = 0;
@@ -243,7 +256,7 @@ export class Cursor<V extends RecordView, D> implements Disposable, AsyncIterabl
       const raw = Atomics.load(this.ctl, this.countAt);
       this.known = raw & COUNT_MASK;
       if (i < this.known) continue;
-      if (i < this.segCap && !this.moved(raw)) return null;
+      if (i < this.segCap && !this.passGap(raw) && !this.moved(raw)) return null;
       this.phys = -1;
     }
   }
@@ -251,12 +264,15 @@ export class Cursor<V extends RecordView, D> implements Disposable, AsyncIterabl
   /** Whether a record is available now. */
   hasNext(): boolean {
     if (this.released) return false;
-    if (this.phys >= 0 && this.idx < this.segCap) {
+    // As tryNext() looks, without taking the record: exact across gaps (segments closed
+    // early, even empty ones), where "the writer is past my sequence" is not.
+    for (;;) {
+      if (this.phys < 0 && !this.enter()) return false;
       const raw = Atomics.load(this.ctl, this.countAt);
       if (this.idx < (raw & COUNT_MASK)) return true;
-      if (raw >= 0) return false;
+      if (this.idx < this.segCap && !this.passGap(raw) && !this.moved(raw)) return false;
+      this.phys = -1;
     }
-    return this.state.nextSequence(readWindow(this.ctl, this.win)) > this.sequence;
   }
 
   /**

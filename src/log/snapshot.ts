@@ -42,6 +42,14 @@ export class Snapshot<V extends RecordView, D> implements Iterable<V>, Disposabl
   private firstSeg = 0;
   private lastCount = 0;
   private lastCountAt = 0;
+  /**
+   * Record counts of the segments before the last, when one of them was
+   * closed early (a gap, COUNT_CLOSED); null when they are all full, the
+   * common case, which every index computation below takes first.
+   */
+  private counts: Int32Array | null = null;
+  /** Records in the segments before the last (with `counts`). */
+  private countsTotal = 0;
   private windowVersion = -1;
   private released = false;
   private readonly flyweight: V;
@@ -118,8 +126,43 @@ export class Snapshot<V extends RecordView, D> implements Iterable<V>, Disposabl
       this.lastCountAt = countIndex(win.headPhys);
       this.lastCount = Atomics.load(ctl, this.lastCountAt) & COUNT_MASK;
       this.windowVersion = win.version;
+      this.loadCounts();
       return;
     }
+  }
+
+  /**
+   * After a capture: the counts of segments behind the head, if the log ever
+   * closed a segment early (H.CLOSED_SEGMENTS, bumped before any closed count
+   * is published, so reading 0 after the window means all are full). Plain
+   * loads, as in copyMap: each count was final before the window flip that
+   * left its segment behind the head, and the segments are pinned.
+   */
+  private loadCounts(): void {
+    this.counts = null;
+    const n = this.segCount - 1;
+    if (n <= 0 || Atomics.load(this.state.ctl, H.CLOSED_SEGMENTS) === 0) return;
+    const ctl = this.state.ctl;
+    let total = 0;
+    let partial = false;
+    const counts = (this.countsBuffer ??= new Int32Array(this.segs.length));
+    for (let s = 0; s < n; s++) {
+      const c = ctl[countIndex(this.segs[s]!)]! & COUNT_MASK;
+      counts[s] = c;
+      total += c;
+      if (c !== this.segCap) partial = true;
+    }
+    if (!partial) return;
+    this.counts = counts;
+    this.countsTotal = total;
+  }
+
+  private countsBuffer: Int32Array | null = null;
+
+  /** Records in captured segment `s` (0 = oldest). */
+  private countOf(s: number): number {
+    if (s === this.segCount - 1) return this.lastCount;
+    return this.counts === null ? this.segCap : this.counts[s]!;
   }
 
   /**
@@ -146,7 +189,8 @@ export class Snapshot<V extends RecordView, D> implements Iterable<V>, Disposabl
   /** Number of records in the snapshot. */
   get length(): number {
     this.check();
-    return this.segCount === 0 ? 0 : (this.segCount - 1) * this.segCap + this.lastCount;
+    if (this.segCount === 0) return 0;
+    return (this.counts === null ? (this.segCount - 1) * this.segCap : this.countsTotal) + this.lastCount;
   }
 
   /** Whether the snapshot holds no records. */
@@ -160,9 +204,16 @@ export class Snapshot<V extends RecordView, D> implements Iterable<V>, Disposabl
     return this.firstSeg * this.segCap;
   }
 
-  /** One past the sequence number of the last record. */
+  /**
+   * The sequence the log had reached when the snapshot was taken (or last
+   * refreshed): one past the last record, or past a gap the writer skipped
+   * after it (see `writer.skipTo`). Across a gap, more than
+   * `startSequence + length`.
+   */
   get endSequence(): number {
-    return this.startSequence + this.length;
+    this.check();
+    if (this.segCount === 0) return this.startSequence;
+    return (this.firstSeg + this.segCount - 1) * this.segCap + this.lastCount;
   }
 
   /** Segment sequences covered, oldest first, as `[first, last]`. */
@@ -181,10 +232,21 @@ export class Snapshot<V extends RecordView, D> implements Iterable<V>, Disposabl
     if (!Number.isInteger(index) || index < 0 || index >= length) {
       throw new InvalidOptionError("index", index, `an integer in [0, ${length})`);
     }
-    const s = Math.floor(index / this.segCap);
+    const [s, i] = this.locate(index);
     const phys = this.segs[s]!;
     const store = this.state.store;
-    return this.flyweight._wrapSlab(store.slab(phys), store.base(phys) + (index - s * this.segCap) * this.recBytes);
+    return this.flyweight._wrapSlab(store.slab(phys), store.base(phys) + i * this.recBytes);
+  }
+
+  /** Captured segment and slot of record `index` (in range). */
+  private locate(index: number): [number, number] {
+    if (this.counts === null) {
+      const s = Math.floor(index / this.segCap);
+      return [s, index - s * this.segCap];
+    }
+    let s = 0;
+    while (s < this.segCount - 1 && index >= this.counts[s]!) index -= this.counts[s++]!;
+    return [s, index];
   }
 
   /** Copies record `index` out as a plain object. */
@@ -192,9 +254,11 @@ export class Snapshot<V extends RecordView, D> implements Iterable<V>, Disposabl
     return this.state.codec.read(this.at(index));
   }
 
-  /** Sequence number of record `index`. */
+  /** Sequence number of record `index` (across a gap, not `startSequence + index`). */
   sequenceAt(index: number): number {
-    return this.startSequence + index;
+    if (this.counts === null) return this.startSequence + index;
+    const [s, i] = this.locate(index);
+    return (this.firstSeg + s) * this.segCap + i;
   }
 
   /**
@@ -206,10 +270,10 @@ export class Snapshot<V extends RecordView, D> implements Iterable<V>, Disposabl
     const store = this.state.store;
     const view = this.flyweight;
     const rec = this.recBytes;
-    let seq = this.firstSeg * this.segCap;
     for (let s = 0; s < this.segCount; s++) {
       const phys = this.segs[s]!;
-      const count = s === this.segCount - 1 ? this.lastCount : this.segCap;
+      const count = this.countOf(s);
+      let seq = (this.firstSeg + s) * this.segCap;
       const base = store.base(phys);
       const end = base + count * rec;
       view._wrapSlab(store.slab(phys), base);
@@ -223,7 +287,7 @@ export class Snapshot<V extends RecordView, D> implements Iterable<V>, Disposabl
   /** Iterates records oldest first, yielding the snapshot's flyweight view. */
   [Symbol.iterator](): Iterator<V> {
     this.check();
-    return new SegmentsIterator(this, this.segs, this.segCount, this.lastCount, this.segCap, this.recBytes, this.state.store, this.flyweight);
+    return new SegmentsIterator(this, this.segs, this.segCount, this.lastCount, this.counts, this.segCap, this.recBytes, this.state.store, this.flyweight);
   }
 
   /** Same as `[Symbol.iterator]()`. */
@@ -242,7 +306,7 @@ export class Snapshot<V extends RecordView, D> implements Iterable<V>, Disposabl
     const out: SegmentChunk<V, D>[] = [];
     const store = this.state.store;
     for (let s = 0; s < this.segCount; s++) {
-      const count = s === this.segCount - 1 ? this.lastCount : this.segCap;
+      const count = this.countOf(s);
       if (count === 0) continue;
       const phys = this.segs[s]!;
       const seq = this.firstSeg + s;

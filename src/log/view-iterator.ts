@@ -45,6 +45,8 @@ export class SegmentsIterator<V extends RecordView> implements Iterator<V> {
     private readonly segs: Int32Array,
     private readonly segCount: number,
     private readonly lastCount: number,
+    /** Counts of the segments before the last when one was closed early; null when all are full. */
+    private readonly counts: Int32Array | null,
     private readonly segCap: number,
     private readonly recBytes: number,
     private readonly store: SegmentStore,
@@ -64,7 +66,7 @@ export class SegmentsIterator<V extends RecordView> implements Iterator<V> {
   private nextSegment(): IteratorResult<V> {
     for (;;) {
       if (++this.s >= this.segCount) return { done: true, value: undefined };
-      const count = this.s === this.segCount - 1 ? this.lastCount : this.segCap;
+      const count = this.s === this.segCount - 1 ? this.lastCount : this.counts === null ? this.segCap : this.counts[this.s]!;
       if (count === 0) continue;
       const phys = this.segs[this.s]!;
       const base = this.store.base(phys);

@@ -25,7 +25,7 @@
  * same sequence.
  */
 import type { RecordCodec } from "../records/codec.ts";
-import { COUNT_MASK, H, countIndex } from "../shared/control.ts";
+import { COUNT_CLOSED, COUNT_MASK, H, countIndex } from "../shared/control.ts";
 import { AtomicLogError, InvalidOptionError, SequenceOverflowError, WriterReleasedError } from "../errors.ts";
 import type { AtomicLog } from "./log.ts";
 import type { LogState } from "./log-state.ts";
@@ -50,6 +50,8 @@ const writerFinalizer = new FinalizationRegistry<ClaimLease>((lease) => {
 
 /** A value no segment count word ever holds (counts are below 2^24; sealed ones are near -2^31). */
 const NOT_A_COUNT = -1;
+/** roll()'s `final` for a head that is already closed (adopted from a writer that died mid-roll). */
+const ALREADY_CLOSED = -2;
 
 /** The exclusive append handle of a log. Obtain one from `AtomicLog.newClaimed` or `log.tryClaimWriter()`. */
 export class Writer<V extends RecordView, D> implements Disposable {
@@ -84,6 +86,8 @@ export class Writer<V extends RecordView, D> implements Disposable {
   private headSeq = 0;
   private headPhys = 0;
   private oldest = 0;
+  /** The adopted head was closed (COUNT_CLOSED) by a writer that died before leaving it. */
+  private headClosed = false;
   /** When an interval sync is next due (performance.now() ms); +Infinity without an interval policy. */
   private syncDueAt = Number.POSITIVE_INFINITY;
   private syncTimer: ReturnType<typeof setInterval> | null = null;
@@ -118,6 +122,10 @@ export class Writer<V extends RecordView, D> implements Disposable {
       // this check seals the very head read above, so this writer can never publish
       // into the segment its successor writes (found by test/interleave/takeover.test.ts).
       this.fenced();
+    } else if (this.headClosed) {
+      // The last writer closed its head (skipTo, a time boundary) and died before leaving it:
+      // finish that roll, so this writer appends after the gap, never into a closed segment.
+      this.roll(ALREADY_CLOSED);
     }
     this.startSyncPolicy();
   }
@@ -134,6 +142,7 @@ export class Writer<V extends RecordView, D> implements Disposable {
     this.setHead(win.head, win.headPhys);
     const raw = Atomics.load(this.ctl, this.countAt);
     this.next = this.published = raw & COUNT_MASK;
+    this.headClosed = raw >= 0 && (raw & COUNT_CLOSED) !== 0;
     const quarantined = quarantinedPhys(this.ctl);
     // The window's segments: the directory's up to the head, and the window's own head (the
     // directory can name another segment for the head: a takeover's copy whose window flip,
@@ -507,6 +516,55 @@ export class Writer<V extends RecordView, D> implements Disposable {
     (this.syncTimer as { unref?: () => void }).unref?.();
   }
 
+  /**
+   * Continues at `sequence`, leaving the sequences from {@link nextSequence}
+   * up to it unwritten: a gap that cursors skip and count as lost, and that
+   * snapshots simply do not contain (their `length` counts records, so it is
+   * less than `endSequence - startSequence` across a gap). Records reserved
+   * but not committed are published first. A gap ends at a segment boundary:
+   * `sequence` must be the next sequence (then this only commits) or a
+   * multiple of `segmentCapacity`. The head is closed early (its unused slots
+   * are never used); a jump of more than a window leaves the old window
+   * entirely. Used by replicas to mirror a source's gaps, and by
+   * time-aligned segments.
+   * @throws {InvalidOptionError} if `sequence` is below the next sequence, or neither the next sequence nor a segment boundary.
+   * @throws {WriterReleasedError} after {@link release}, or once the claim was taken over.
+   * @throws {SequenceOverflowError} past 2^53 - 1.
+   */
+  skipTo(sequence: number): void {
+    if (this.released) throw new WriterReleasedError(this.takenOver);
+    const S = this.segCap;
+    const next = this.headSeq * S + this.next;
+    if (typeof sequence !== "number" || !Number.isSafeInteger(sequence) || sequence < next) {
+      throw new InvalidOptionError("sequence", sequence, `an integer >= the next sequence (${next})`);
+    }
+    if (sequence === next) {
+      this.commit();
+      return;
+    }
+    if (sequence % S !== 0) {
+      throw new InvalidOptionError("sequence", sequence, `the next sequence (${next}) or a multiple of segmentCapacity (${S}): a gap ends at a segment boundary`);
+    }
+    const target = sequence / S;
+    const final = this.next === S ? S : this.next | COUNT_CLOSED;
+    this.roll(final, target - this.headSeq > this.state.retainedSegments + 1 ? target : this.headSeq + 1);
+    // Segments between are empty and closed, so the window keeps the records before the gap.
+    while (this.headSeq < target) this.roll(COUNT_CLOSED, this.headSeq + 1);
+  }
+
+  /**
+   * Closes the head early if it holds records, so the next record starts a
+   * new segment (time-aligned segments). The head's unused sequences become a
+   * gap, as with {@link skipTo}.
+   * @returns whether the head was closed.
+   */
+  closeSegment(): boolean {
+    if (this.released) throw new WriterReleasedError(this.takenOver);
+    if (this.next === 0) return false;
+    this.skipTo((this.headSeq + 1) * this.segCap);
+    return true;
+  }
+
   /** Sequence number the next appended record will get. */
   get nextSequence(): number {
     return this.headSeq * this.segCap + this.next;
@@ -563,30 +621,54 @@ export class Writer<V extends RecordView, D> implements Disposable {
     this.release();
   }
 
-  private roll(): void {
+  /**
+   * Leaves the head for a new one.
+   * @param final - the count to publish in the head first: the capacity (a
+   *   full segment), `n | COUNT_CLOSED` (closed early: the rest of its
+   *   sequences are a gap), or ALREADY_CLOSED (an adopted head that a dead
+   *   writer closed but never left).
+   * @param nextSeq - the new head: the next segment, or one more than a whole
+   *   window ahead (a jump: every segment of the window leaves with it, since
+   *   the sequences between were never written).
+   */
+  private roll(final = this.segCap, nextSeq = this.headSeq + 1): void {
     const st = this.state;
     const ctl = this.ctl;
-    const nextSeq = this.headSeq + 1;
+    const jump = nextSeq > this.headSeq + 1;
     if ((nextSeq + 1) * this.segCap - 1 > Number.MAX_SAFE_INTEGER) {
       throw new SequenceOverflowError(nextSeq * this.segCap);
     }
     // Mark the claim as mid-roll (a forced takeover waits for it), failing if the claim was taken.
     if (!beginRoll(ctl, this.lease.tag, this.lease.nonce)) this.fenced();
-    if (!this.tryPublish(this.segCap)) {
+    if (final !== ALREADY_CLOSED && (final & COUNT_CLOSED) !== 0) Atomics.add(ctl, H.CLOSED_SEGMENTS, 1);
+    if (final !== ALREADY_CLOSED && !this.tryPublish(final)) {
       endRoll(ctl, this.lease.tag);
       this.fenced();
     }
     const oldCountAt = this.countAt;
-    this.published = this.segCap;
-    // Durable logs: the full segment's checksum (one CRC per segment, not per record),
-    // an interval sync that is due, and retention by time; memory logs have none.
+    const oldHeadSeq = this.headSeq;
+    const oldHeadPhys = this.headPhys;
+    const count = final === ALREADY_CLOSED ? st.countOf(oldHeadPhys) : final & COUNT_MASK;
+    this.published = final;
+    // Durable logs: the segment's checksum (one CRC per segment, not per record), an
+    // interval sync that is due, and retention by time; memory logs have none.
     if (st.durable !== null) {
-      st.store.seal?.(this.headPhys, this.headSeq, this.segCap);
+      st.store.seal?.(oldHeadPhys, oldHeadSeq, count, count < this.segCap);
       if (this.syncDueAt <= performance.now()) this.requestSync();
       if (st.durable.retentionMs > 0) this.expire(Date.now() - st.durable.retentionMs);
     }
     let evicted = -1;
-    if (nextSeq - this.oldest > st.retainedSegments) {
+    if (jump) {
+      // Every segment before the head leaves now, the head itself with the flip below; both
+      // are published before any pin scan (in takeFree) can free them (pins.ts).
+      const from = this.oldest;
+      this.oldest = oldHeadSeq;
+      writeWindow(ctl, this.oldest, oldHeadSeq, oldHeadPhys);
+      for (let seq = from; seq < oldHeadSeq; seq++) {
+        this.retired.push(st.physOf(seq));
+        this.retiredSeq.push(seq);
+      }
+    } else if (nextSeq - this.oldest > st.retainedSegments) {
       evicted = st.physOf(this.oldest);
       this.oldest += 1;
       // Publish the eviction before scanning pins: a snapshot either sees its start
@@ -595,7 +677,14 @@ export class Writer<V extends RecordView, D> implements Disposable {
     }
     const phys = this.takeFree(evicted, this.oldest - 1);
     st.prepareSegment(phys, nextSeq);
+    if (jump) this.oldest = nextSeq;
     writeWindow(ctl, this.oldest, nextSeq, phys);
+    // The old head leaves the window only with the flip just published: retire it now.
+    if (jump) {
+      this.retired.push(oldHeadPhys);
+      this.retiredSeq.push(oldHeadSeq);
+    }
+    this.headClosed = false;
     this.setHead(nextSeq, phys);
     this.next = 0;
     this.published = 0;

@@ -60,8 +60,13 @@ export const H = {
   FINGERPRINT_LO: 24,
   INITIAL_SEQ_HI: 25,
   INITIAL_SEQ_LO: 26,
-  /** Unused since format 3 (gates are counted from the pin slots, exactly; see pins.ts). */
-  UNUSED_28: 28,
+  /**
+   * Segments ever closed early (COUNT_CLOSED). The writer bumps it before it
+   * publishes a closed count, so a snapshot that reads 0 after reading the
+   * window knows every segment behind its head is full, and skips loading
+   * their counts (logs that never skip pay nothing).
+   */
+  CLOSED_SEGMENTS: 28,
   /**
    * Never written. Spin loops load it between tries ({@link pause}); the
    * interleaving tests treat a load of it as "this party is waiting for another".
@@ -88,8 +93,17 @@ export const CLAIM_ROLLING = 1 << 30;
 export const COUNT_SEALED = 1 << 31;
 /** Set in a segment's COUNT word by a reader parked on it (see wake.ts). */
 export const COUNT_WAITER = 1 << 30;
-/** The published count in a COUNT word (without {@link COUNT_SEALED} and {@link COUNT_WAITER}). */
-export const COUNT_MASK = 0x3fffffff;
+/**
+ * Set in a segment's COUNT word when the writer closed it before it was full
+ * (`writer.skipTo`, or a time-aligned segment's end): its final count is in
+ * the low bits, and the sequences from there to the segment's end were never
+ * written (a gap that readers skip and count as lost). Published in the same
+ * compare-and-swap as the final count, so a reader never sees a closed count
+ * that could still grow.
+ */
+export const COUNT_CLOSED = 1 << 29;
+/** The published count in a COUNT word (counts are at most 2^24, the largest segment). */
+export const COUNT_MASK = 0x01ffffff;
 
 /** First word of each of the two window entries: oldest (hi, lo), head (hi, lo), head physical segment. */
 export const WINDOW_ENTRY = [32, 37] as const;

@@ -88,6 +88,13 @@ export const SF = {
   SEGMENT_CAPACITY: 10,
   FINGERPRINT_HI: 11,
   FINGERPRINT_LO: 12,
+  /**
+   * 0 while the segment may still grow or is full; `count + 1` once the writer
+   * closed it early at `count` records (its later sequences are a gap, see
+   * COUNT_CLOSED). In the header's first sector with the sequence and the
+   * commit table, so a torn write never pairs it with another segment's.
+   */
+  CLOSED: 13,
   /** Milliseconds since the epoch when the segment became the head (f64 at byte 64). */
   CREATED_F64_BYTE: 64,
   /** Milliseconds since the epoch when it was sealed (f64 at byte 72; 0 while it is the head). */

@@ -242,6 +242,7 @@ export class FileSegmentStore implements SegmentStore {
     const file = this.files[phys]!;
     const w = file.words;
     resetTable(w);
+    w[SF.CLOSED] = 0;
     writePair(w, SF.SEQ_HI, seq);
     writePair(w, SF.FIRST_HI, seq * this.geometry.segmentCapacity);
     w[SF.GENERATION] = w[SF.GENERATION]! + 1;
@@ -271,6 +272,7 @@ export class FileSegmentStore implements SegmentStore {
   discard(phys: number): void {
     const w = this.files[phys]!.words;
     resetTable(w);
+    w[SF.CLOSED] = 0;
     writePair(w, SF.SEQ_HI, -1);
     this.files[phys]!.dirty = true;
   }
@@ -293,14 +295,26 @@ export class FileSegmentStore implements SegmentStore {
    * Writer side: extends segment `phys`'s commit table to cover `count`
    * records (a full segment at a roll, the published prefix at a sync).
    */
-  seal(phys: number, seq: number, count: number): void {
+  seal(phys: number, seq: number, count: number, closed = false): void {
     const file = this.files[phys]!;
-    if (!extendTable(file.words, file.bytes, HEADER_BYTES, this.geometry.recordBytes, seq, count)) return;
+    const extended = extendTable(file.words, file.bytes, HEADER_BYTES, this.geometry.recordBytes, seq, count);
+    if (closed && file.words[SF.CLOSED] !== count + 1) {
+      file.words[SF.CLOSED] = count + 1;
+      file.times[1] = Date.now();
+      file.dirty = true;
+      return;
+    }
+    if (!extended) return;
     file.dirty = true;
     // Stamped once, when the table first covers the whole segment: a later seal of the same
     // count (the roll after a sync that covered a full head) changes nothing, so it must not
     // rewrite the header page either (the page would change after the sync, unflushed).
     if (count === this.geometry.segmentCapacity) file.times[1] = Date.now();
+  }
+
+  /** The count segment `phys` was closed at early, or -1 if it was not closed (SF.CLOSED). */
+  closedAt(phys: number): number {
+    return this.files[phys]!.words[SF.CLOSED]! - 1;
   }
 
   /** Recovery: makes segment `phys`'s commit table cover exactly its `count` verified records (see rewriteTable). */

@@ -29,7 +29,7 @@
  * writer continues right after its last record.
  */
 import type { LogState } from "../log/log-state.ts";
-import { COUNT_MASK, COUNT_SEALED, COUNT_WAITER, H, SEG, SEG_BASE, SEG_WORDS, controlGeometry, storePair } from "../shared/control.ts";
+import { COUNT_CLOSED, COUNT_MASK, COUNT_SEALED, COUNT_WAITER, H, SEG, SEG_BASE, SEG_WORDS, controlGeometry, storePair } from "../shared/control.ts";
 import { WindowState, readWindow, writeWindow } from "../shared/window.ts";
 import { coveredCount, verifiedCount } from "./commit-table.ts";
 import type { DurableState, DurableRecovery } from "./durable-state.ts";
@@ -109,8 +109,9 @@ function consistentWindow(st: LogState<never, never>, durable: DurableState, syn
     if (st.seqOf(phys) !== seq || durable.store.seqOf(phys) !== seq) return null;
     const raw = ctl[SEG_BASE + SEG_WORDS * phys + SEG.COUNT]!;
     const count = raw & COUNT_MASK;
-    if (count > segCap || (raw & ~(COUNT_MASK | COUNT_SEALED)) !== 0) return null;
-    if (seq < win.head && count !== segCap) return null;
+    if (count > segCap || (raw & ~(COUNT_MASK | COUNT_SEALED | COUNT_CLOSED)) !== 0) return null;
+    // Behind the head, a segment is full, or closed early (a gap follows it).
+    if (seq < win.head && count !== segCap && (raw & COUNT_CLOSED) === 0) return null;
   }
   // Readers find the head through the directory too: it must name the head, or a takeover's
   // copy of it whose window flip never happened (the writer's adoption completes that).
@@ -143,8 +144,11 @@ function verifyWindow(st: LogState<never, never>, durable: DurableState, win: Wi
       // Damage inside a checksummed prefix: keep what verifies and stop there.
       const dropped = nextSequenceOf(st, win) - (seq * segCap + valid);
       const chain = [];
-      for (let s = win.oldest; s < seq; s++) chain.push({ seq: s, phys: st.physOf(s), valid: segCap });
-      chain.push({ seq, phys, valid });
+      for (let s = win.oldest; s < seq; s++) {
+        const p = st.physOf(s);
+        chain.push({ seq: s, phys: p, valid: st.countOf(p), closed: st.countOf(p) < segCap });
+      }
+      chain.push({ seq, phys, valid, closed: false });
       install(st, durable, chain);
       return { mode: "rebuilt", nextSequence: seq * segCap + valid, droppedRecords: dropped, verifiedSegments };
     }
@@ -160,7 +164,10 @@ function nextSequenceOf(st: LogState<never, never>, win: WindowState): number {
 interface Candidate {
   readonly seq: number;
   readonly phys: number;
+  /** Records whose checksum verifies. */
   readonly valid: number;
+  /** Closed early by the writer at exactly `valid` records (a gap follows): complete, like a full segment. */
+  readonly closed: boolean;
 }
 
 /** Rebuilds the window from the segment files alone (see the file comment). */
@@ -177,7 +184,7 @@ function rebuild(st: LogState<never, never>, durable: DurableState, synced: numb
     if (valid === 0 && readPair(store.header(phys), SF.FIRST_HI) !== seq * segCap) continue;
     const other = bySeq.get(seq);
     // A takeover's copy and the head it replaced share a sequence: keep the longer verified prefix.
-    if (other === undefined || valid > other.valid) bySeq.set(seq, { seq, phys, valid });
+    if (other === undefined || valid > other.valid) bySeq.set(seq, { seq, phys, valid, closed: valid < segCap && store.closedAt(phys) === valid });
   }
   const verifiedSegments = bySeq.size;
   const seqs = [...bySeq.keys()].sort((a, b) => a - b);
@@ -188,7 +195,7 @@ function rebuild(st: LogState<never, never>, durable: DurableState, synced: numb
     const c = bySeq.get(seq)!;
     const run = runs[runs.length - 1];
     const last = run?.[run.length - 1];
-    if (last !== undefined && last.seq === seq - 1 && last.valid === segCap) run!.push(c);
+    if (last !== undefined && last.seq === seq - 1 && (last.valid === segCap || last.closed)) run!.push(c);
     else runs.push([c]);
   }
   // The run that holds the synced point, whatever was (partly) written after it: everything
@@ -206,7 +213,7 @@ function rebuild(st: LogState<never, never>, durable: DurableState, synced: numb
   }
   if (chain.length === 0) {
     const initial = Math.max(0, Math.floor(loadInitial(st) / segCap));
-    chain = [{ seq: initial, phys: 0, valid: 0 }];
+    chain = [{ seq: initial, phys: 0, valid: 0, closed: false }];
   }
   chain = chain.slice(Math.max(0, chain.length - 1 - st.retainedSegments));
   install(st, durable, chain);
@@ -252,7 +259,8 @@ function install(st: LogState<never, never>, durable: DurableState, chain: reado
     // A damaged entry covering more than verified would stop the writer from ever checksumming this segment again.
     store.retable(c.phys, c.seq, c.valid);
     storePair(ctl, at + SEG.SEQ_HI, c.seq);
-    ctl[at + SEG.COUNT] = c.valid;
+    // A closed segment keeps its mark (if it is the chain's last, the writer's adoption leaves it).
+    ctl[at + SEG.COUNT] = c.closed ? c.valid | COUNT_CLOSED : c.valid;
     ctl[at + SEG.GENERATION] = Math.max(1, ctl[at + SEG.GENERATION]!);
     ctl[st.dirBase + (c.seq % st.dirSize)] = c.phys;
   }

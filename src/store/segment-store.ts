@@ -17,8 +17,12 @@ export interface SegmentStore {
    * segment `seq` (the file store renames the file and rewrites its header).
    */
   prepare?(phys: number, seq: number): void;
-  /** Writer side: `count` records of segment `seq` in `phys` are published and final (a roll, a sync or a release). */
-  seal?(phys: number, seq: number, count: number): void;
+  /**
+   * Writer side: `count` records of segment `seq` in `phys` are published and
+   * final (a roll, a sync or a release); `closed` when the writer closed the
+   * segment early at `count` (a gap follows).
+   */
+  seal?(phys: number, seq: number, count: number, closed?: boolean): void;
 }
 
 /** The cloneable description of a store, carried inside a log handle. */

@@ -31,6 +31,8 @@ const cases: [scenario: string, preemptions: number, what: string][] = [
   ["takeover-dead-forcer", 0, "a force-claimer killed at any step of a takeover"],
   ["takeover-nonce", 2, "what a takeover records of the writer it fences, and its acknowledgement"],
   ["recovery-acknowledgement", 1, "recoverThread against a new takeover"],
+  ["gap", 2, "skipTo: closed segments against a parked reader"],
+  ["gap-jump", 2, "skipTo past the whole window against a parked reader"],
 ];
 
 function report(r: ExploreResult): string {

@@ -8,7 +8,7 @@ import { H } from "../../../src/shared/control.ts";
 import { ensure, scenario, type Party } from "../harness/scenario.ts";
 import { smallLog } from "./common.ts";
 
-const WORD = H.UNUSED_28;
+const WORD = H.UNUSED_15;
 
 const incrementer = (name: string): Party => ({
   name,
