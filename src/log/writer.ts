@@ -128,6 +128,7 @@ export class Writer<V extends RecordView, D> implements Disposable {
       this.roll(ALREADY_CLOSED);
     }
     this.startSyncPolicy();
+    this.startTimeWindows();
   }
 
   /**
@@ -304,6 +305,8 @@ export class Writer<V extends RecordView, D> implements Disposable {
   private stop(): void {
     if (this.syncTimer !== null) clearInterval(this.syncTimer);
     this.syncTimer = null;
+    if (this.windowTimer !== null) clearInterval(this.windowTimer);
+    this.windowTimer = null;
     this.released = true;
     this.published = NOT_A_COUNT; // fails commit()'s compare-and-swap
     this.limit = this.next; // routes the next reserve() to the slow path, which throws
@@ -486,6 +489,39 @@ export class Writer<V extends RecordView, D> implements Disposable {
     }
     durable.requestSync(this.headPhys, this.headSeq, this.published, this.segCap);
     if (typeof durable.policy === "object") this.syncDueAt = performance.now() + durable.policy.intervalMs;
+  }
+
+  /** End of the current head's time window (ms since the epoch); +Infinity without time-aligned segments. */
+  private windowEnd = Number.POSITIVE_INFINITY;
+  private windowTimer: ReturnType<typeof setInterval> | null = null;
+
+  /** Time-aligned segments (durable `segmentDurationMs`): a timer, a check every 1024 commits, and one at every roll. */
+  private startTimeWindows(): void {
+    const duration = this.state.durable?.segmentDurationMs ?? 0;
+    if (!(duration > 0)) return;
+    this.windowEnd = (Math.floor(Date.now() / duration) + 1) * duration;
+    this.windowTimer = setInterval(() => {
+      if (!this.released) this.checkWindow(duration);
+    }, Math.max(1, Math.min(duration, 1000)));
+    (this.windowTimer as { unref?: () => void }).unref?.();
+    // Only writers of such logs get the counting wrapper: the memory hot path stays one CAS.
+    const commit = this.commit;
+    let countdown = 1024;
+    this.commit = () => {
+      commit.call(this);
+      if (--countdown === 0) {
+        countdown = 1024;
+        this.checkWindow(duration);
+      }
+    };
+  }
+
+  /** Closes the head if its time window has ended and it holds records; an empty head takes the current window. */
+  private checkWindow(duration: number): void {
+    const now = Date.now();
+    if (now < this.windowEnd) return;
+    if (this.next > 0) this.closeSegment(); // the roll starts the new head's window
+    else this.windowEnd = (Math.floor(now / duration) + 1) * duration;
   }
 
   /** Sets up the durable log's sync policy for this writer (constructor). */
@@ -686,6 +722,10 @@ export class Writer<V extends RecordView, D> implements Disposable {
     }
     this.headClosed = false;
     this.setHead(nextSeq, phys);
+    if (this.windowEnd !== Number.POSITIVE_INFINITY) {
+      const duration = st.durable!.segmentDurationMs;
+      this.windowEnd = (Math.floor(Date.now() / duration) + 1) * duration;
+    }
     this.next = 0;
     this.published = 0;
     // W2 (wake.ts): a reader that marked the old head before the window flip is waiting

@@ -51,6 +51,17 @@ export interface DurableLogOptions extends Partial<Omit<LogOptions, "preTouch">>
    */
   retentionMs?: number;
   /**
+   * Time-aligned segments (nano_wal's `segment_duration`): the writer closes
+   * its head when the clock passes the end of the `segmentDurationMs`-long
+   * window (aligned to the epoch) it was started in, so each segment holds
+   * the records of one window (a segment also closes when full). The rest of
+   * a closed segment's sequences are a gap (see `writer.skipTo`). Checked at
+   * every roll, every 1024 commits and on a timer while the writer's thread is
+   * idle, so a segment may take records for up to one check after its window
+   * ends. Stored in the log; 0 turns it off. Default: the stored value (0).
+   */
+  segmentDurationMs?: number;
+  /**
    * Open without the writer lock, alongside a writer in another process (or
    * none): snapshots, cursors and dispatchers work; no writer can be claimed.
    * Never creates or repairs the log. Default false.
@@ -58,7 +69,7 @@ export interface DurableLogOptions extends Partial<Omit<LogOptions, "preTouch">>
   readOnly?: boolean;
 }
 
-const KNOWN_OPTIONS = new Set(["retainedCapacity", "segmentCapacity", "snapshotBudget", "maxSnapshots", "initialSequence", "durability", "create", "readOnly", "retentionMs"]);
+const KNOWN_OPTIONS = new Set(["retainedCapacity", "segmentCapacity", "snapshotBudget", "maxSnapshots", "initialSequence", "durability", "create", "readOnly", "retentionMs", "segmentDurationMs"]);
 
 /** What a worker needs to map a durable log itself. */
 export interface DurableHandle {
@@ -102,6 +113,10 @@ export function openDurable<V extends RecordView, D>(codec: RecordCodec<V, D>, d
   if (retentionMs !== undefined && !(typeof retentionMs === "number" && Number.isFinite(retentionMs) && retentionMs >= 0)) {
     throw new InvalidOptionError("retentionMs", retentionMs, "a number of milliseconds >= 0 (0: retention by count only)");
   }
+  const segmentDurationMs = options.segmentDurationMs;
+  if (segmentDurationMs !== undefined && !(typeof segmentDurationMs === "number" && Number.isFinite(segmentDurationMs) && segmentDurationMs >= 0)) {
+    throw new InvalidOptionError("segmentDurationMs", segmentDurationMs, "a number of milliseconds >= 0 (0: segments close only when full)");
+  }
   const create = options.create ?? true;
   if (typeof create !== "boolean") throw new InvalidOptionError("create", create, "a boolean");
   const readOnly = options.readOnly ?? false;
@@ -136,6 +151,7 @@ export function openDurable<V extends RecordView, D>(codec: RecordCodec<V, D>, d
     );
     const durable = state.durable!;
     if (retentionMs !== undefined) durable.retentionMs = retentionMs;
+    if (segmentDurationMs !== undefined) durable.segmentDurationMs = segmentDurationMs;
     if (typeof policy === "object") {
       durable.syncerProcess = Syncer.start(dir, durable.syncedSequence);
       durable.syncer = durable.syncerProcess.link;

@@ -85,6 +85,15 @@ export class DurableState {
     new Float64Array(this.header.buffer, this.header.byteOffset + CF.RETENTION_MS_F64_BYTE, 1)[0] = ms;
   }
 
+  /** Duration of time-aligned segments in ms (0: off), stored in the control header. */
+  get segmentDurationMs(): number {
+    return new Float64Array(this.header.buffer, this.header.byteOffset + CF.SEGMENT_DURATION_MS_F64_BYTE, 1)[0]!;
+  }
+
+  set segmentDurationMs(ms: number) {
+    new Float64Array(this.header.buffer, this.header.byteOffset + CF.SEGMENT_DURATION_MS_F64_BYTE, 1)[0] = ms;
+  }
+
   /** Whether this process listens on a doorbell socket (remote-wake.ts). */
   listening = false;
   /** Doorbell bytes received (for monitoring and tests). */

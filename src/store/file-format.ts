@@ -57,6 +57,8 @@ export const CF = {
   CREATED_F64_BYTE: 64,
   /** Retention age in milliseconds (f64 at byte 80; 0: retention by count only). */
   RETENTION_MS_F64_BYTE: 80,
+  /** Time-aligned segments: their duration in milliseconds (f64 at byte 88; 0: segments close only when full). */
+  SEGMENT_DURATION_MS_F64_BYTE: 88,
   /** The kernel boot id of the last process that opened the log for writing (36 ASCII bytes at byte 128). */
   BOOT_ID_BYTE: 128,
   /** Record layout as JSON: `{ name, fingerprint, byteLength, fields }` (byte 256, up to LAYOUT_MAX bytes). */

@@ -5,7 +5,7 @@
  * policies and the synced point.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AtomicLog, type DurableLogOptions } from "../../src/index.ts";
@@ -251,5 +251,84 @@ describe("retention by time", () => {
     for (const bad of [-1, Number.NaN, "1000", Number.POSITIVE_INFINITY]) {
       expect(() => open(freshDir(), { retainedCapacity: 64, segmentCapacity: 16, retentionMs: bad as number })).toThrow(/retentionMs/);
     }
+  });
+});
+
+describe("gaps and time-aligned segments on disk", () => {
+  test("a log with gaps reopens as it was: same boot, and rebuilt from the files after a reboot", () => {
+    const dir = freshDir();
+    const log = open(dir, { retainedCapacity: 64, segmentCapacity: 16 });
+    const writer = log.tryClaimWriter()!;
+    for (let s = 0; s < 20; s++) writer.append(tradeFor(s));
+    writer.skipTo(48); // segment 1 closed at 4 records, segment 2 empty and closed
+    for (let s = 48; s < 52; s++) writer.append(tradeFor(s));
+    writer.release();
+    log.close();
+    const ids = (l: TradeLog) => {
+      const out: number[] = [];
+      const snap = l.snapshot();
+      snap.forEach((v, seq) => {
+        expect(v.id).toBe(seq);
+        out.push(seq);
+      });
+      snap.release();
+      return out;
+    };
+    const expected = [...Array.from({ length: 20 }, (_, i) => i), 48, 49, 50, 51];
+    let again = open(dir, {});
+    expect(again.recovery?.mode).toBe("clean");
+    expect(ids(again)).toEqual(expected);
+    again.close();
+    // A reboot: another boot id in the header (byte 128), so the window is rebuilt from the files.
+    const fd = openSync(join(dir, "control.alog"), "r+");
+    writeSync(fd, "00000000-0000-0000-0000-000000000000", 128);
+    closeSync(fd);
+    again = open(dir, {});
+    expect(again.recovery).toMatchObject({ mode: "rebuilt", nextSequence: 52 });
+    expect(ids(again)).toEqual(expected);
+    const w2 = again.tryClaimWriter()!;
+    w2.append(tradeFor(52));
+    expect(ids(again)).toEqual([...expected, 52]);
+    w2.release();
+    again.close();
+  });
+
+  test("segmentDurationMs: an idle writer's head is closed when its window ends; the next records start a new segment", async () => {
+    const dir = freshDir();
+    const log = open(dir, { retainedCapacity: 64, segmentCapacity: 16, segmentDurationMs: 40 });
+    const writer = log.tryClaimWriter()!;
+    for (let s = 0; s < 3; s++) writer.append(tradeFor(s));
+    await Bun.sleep(100); // past the window's end: the timer closes the head
+    expect(writer.nextSequence).toBe(16);
+    for (let s = 16; s < 18; s++) writer.append(tradeFor(s));
+    const snap = log.snapshot();
+    expect(snap.chunks().map((c) => [c.sequence, c.length])).toEqual([[0, 3], [1, 2]]);
+    snap.release();
+    writer.release();
+    log.close();
+    expect(() => open(freshDir(), { retainedCapacity: 64, segmentCapacity: 16, segmentDurationMs: -5 })).toThrow(/segmentDurationMs/);
+  });
+
+  test("segmentDurationMs: a busy writer that never yields still closes segments (checked every 1024 commits)", () => {
+    const dir = freshDir();
+    const log = open(dir, { retainedCapacity: 1 << 16, segmentCapacity: 1 << 14, segmentDurationMs: 5 });
+    const writer = log.tryClaimWriter()!;
+    // 50 records per millisecond for 80 ms, never yielding to the event loop (no timer runs).
+    const until = Date.now() + 80;
+    let s = 0;
+    while (Date.now() < until) {
+      const tick = Date.now();
+      for (let i = 0; i < 50; i++, s++) writer.append(tradeFor(writer.nextSequence));
+      while (Date.now() === tick);
+    }
+    const snap = log.snapshot();
+    const chunks = snap.chunks();
+    // Closed by time (every 1024 commits, about every 20 ms here), never by filling 16384 slots.
+    expect(chunks.length).toBeGreaterThanOrEqual(2);
+    expect(chunks.every((c) => c.length < 1 << 14)).toBe(true);
+    expect(snap.length).toBe(s);
+    snap.release();
+    writer.release();
+    log.close();
   });
 });
