@@ -26,7 +26,7 @@
  */
 import type { RecordCodec } from "../records/codec.ts";
 import { COUNT_CLOSED, COUNT_MASK, H, countIndex } from "../shared/control.ts";
-import { AtomicLogError, InvalidOptionError, SequenceOverflowError, WriterReleasedError } from "../errors.ts";
+import { AtomicLogError, FingerprintMismatchError, InvalidOptionError, SequenceOverflowError, WriterReleasedError } from "../errors.ts";
 import type { AtomicLog } from "./log.ts";
 import type { LogState } from "./log-state.ts";
 import { isPinned } from "../shared/pins.ts";
@@ -360,6 +360,42 @@ export class Writer<V extends RecordView, D> implements Disposable {
    * not, and the error is rethrown.
    * @returns the number of records appended.
    */
+  /**
+   * Appends records given as raw bytes in this log's record layout, as a
+   * replica receives them from its source (`chunk`/`span` bytes, or a bridge
+   * message): `bytes.byteLength` must be a whole number of records, and
+   * `fingerprint` the layout they were written in. The bytes are copied (they
+   * are not checked field by field: they come from a log of the same layout)
+   * and published per segment run; on an error nothing is appended.
+   * @returns the number of records appended.
+   * @throws {FingerprintMismatchError} if `fingerprint` is not this log's record layout.
+   * @throws {InvalidOptionError} if `bytes` is not a Uint8Array of a whole number of records.
+   * @throws {WriterReleasedError} after {@link release}, or once the claim was taken over.
+   */
+  appendRaw(bytes: Uint8Array, fingerprint: string): number {
+    if (this.released) throw new WriterReleasedError(this.takenOver);
+    const codec = this.codec;
+    if (fingerprint !== codec.fingerprint) {
+      throw new FingerprintMismatchError({ name: codec.name, fingerprint: codec.fingerprint }, { name: "(raw records)", fingerprint: String(fingerprint) });
+    }
+    const rec = this.recBytes;
+    if (!(bytes instanceof Uint8Array) || bytes.byteLength % rec !== 0) {
+      throw new InvalidOptionError("bytes", bytes, `a Uint8Array of a whole number of ${rec}-byte ${codec.name} records`);
+    }
+    const n = bytes.byteLength / rec;
+    let done = 0;
+    while (done < n) {
+      if (this.next === this.limit) this.roll();
+      const run = Math.min(n - done, this.limit - this.next);
+      const at = this.segBase + this.next * rec;
+      this.view._slab.u8.set(bytes.subarray(done * rec, (done + run) * rec), at);
+      this.next += run;
+      done += run;
+      this.commit();
+    }
+    return n;
+  }
+
   appendBatch(records: Iterable<D>): number {
     if (this.released) throw new WriterReleasedError(this.takenOver);
     const codec = this.codec;

@@ -208,3 +208,24 @@ describe("skipTo", () => {
     }
   });
 });
+
+describe("appendRaw", () => {
+  test("copies whole records of the same layout across segments, and refuses another layout or a partial record", () => {
+    const [source, srcLog] = newLog(64, 4);
+    appendTo(source, 0, 11);
+    const bytes: Uint8Array[] = [];
+    for (const chunk of srcLog.snapshot().chunks()) {
+      bytes.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length * chunk.recordBytes).slice());
+    }
+    const [writer, log] = newLog(64, 4);
+    expect(writer.appendRaw(bytes[0]!, Trade.fingerprint)).toBe(4);
+    const joined = new Uint8Array([...bytes[1]!, ...bytes[2]!]);
+    expect(writer.appendRaw(joined, Trade.fingerprint)).toBe(7); // crosses a segment boundary
+    expect(readAll(log)).toEqual(range(0, 11));
+    expect(() => writer.appendRaw(bytes[0]!, "0000000000000000")).toThrow(/fingerprint/);
+    expect(() => writer.appendRaw(bytes[0]!.subarray(0, 33), Trade.fingerprint)).toThrow(InvalidOptionError);
+    expect(() => writer.appendRaw("x" as unknown as Uint8Array, Trade.fingerprint)).toThrow(InvalidOptionError);
+    expect(writer.nextSequence).toBe(11); // nothing appended by the failures
+    expect(writer.appendRaw(new Uint8Array(0), Trade.fingerprint)).toBe(0);
+  });
+});
