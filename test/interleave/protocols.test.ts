@@ -33,6 +33,7 @@ const cases: [scenario: string, preemptions: number, what: string][] = [
   ["recovery-acknowledgement", 1, "recoverThread against a new takeover"],
   ["gap", 2, "skipTo: closed segments against a parked reader"],
   ["gap-jump", 2, "skipTo past the whole window against a parked reader"],
+  ["process-reap", 2, "durable logs: reaping a dead process against a process retaking its entry"],
 ];
 
 function report(r: ExploreResult): string {

@@ -74,11 +74,16 @@ function schedule(kind: number, index: number): void {
   recordExecuted(kind, index);
 }
 
-type Indexed = { buffer: ArrayBufferLike; BYTES_PER_ELEMENT: number };
-/** Word index (in 32-bit words) of element `i` of `a`, or -1 if `a` is not over the control block. */
+type Indexed = { buffer: ArrayBufferLike; byteOffset: number; BYTES_PER_ELEMENT: number };
+/**
+ * Word index (in 32-bit words from the start of the buffer) of element `i` of
+ * `a`, or -1 if `a` is not over the control block. Counted from the buffer,
+ * not the view: a scenario may schedule a buffer that holds several regions
+ * (a durable log's control header and its control block, process-table.ts).
+ */
 function wordOf(a: Indexed, i: number): number {
   if (control === null || a.buffer !== control) return -1;
-  return (i * a.BYTES_PER_ELEMENT) / 4;
+  return (a.byteOffset + i * a.BYTES_PER_ELEMENT) / 4;
 }
 
 // Word the library loads as a spin-loop hint (see src/shared/control.ts `pause`).
