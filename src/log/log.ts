@@ -141,6 +141,15 @@ export class AtomicLog<V extends RecordView, D> {
     return this.state.durable?.syncedSequence ?? null;
   }
 
+  /**
+   * Durable logs: the application's own header, 1024 bytes kept in the
+   * control file (zeros in a new log), read and written in place; writes reach
+   * the disk with the next sync or close. Null for a log in memory.
+   */
+  get appHeader(): Uint8Array | null {
+    return this.state.durable?.appHeader ?? null;
+  }
+
   /** Durable logs, in the thread that opened it: what recovery found at open. Null otherwise. */
   get recovery(): DurableRecovery | null {
     return this.state.durable?.recovery ?? null;

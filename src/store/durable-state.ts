@@ -13,7 +13,7 @@
  */
 import { join } from "node:path";
 import { InvalidOptionError } from "../errors.ts";
-import { CF, CONTROL_FILE, readPair, writePair } from "./file-format.ts";
+import { CF, CONTROL_FILE, MAX_APP_HEADER_BYTES, readPair, writePair } from "./file-format.ts";
 import { type FileSegmentStore, flushPath } from "./file-store.ts";
 import { RECHECK_MS, RemoteWake } from "./remote-wake.ts";
 import type { Syncer, SyncerLink } from "./syncer.ts";
@@ -75,6 +75,16 @@ export class DurableState {
   tagBase = 0;
   /** Opened without the writer lock: no writer can be claimed here. */
   readOnly = false;
+
+  /**
+   * The application's own header: MAX_APP_HEADER_BYTES (1024) bytes in the
+   * control file's header page, for whatever the application wants to keep
+   * with the log (a schema version, a source id). Zeros in a new log. Writes
+   * go to the mapped file at once and reach the disk with the next sync or close.
+   */
+  get appHeader(): Uint8Array {
+    return new Uint8Array(this.header.buffer, this.header.byteOffset + CF.APP_HEADER_BYTE, MAX_APP_HEADER_BYTES);
+  }
 
   /** Retention age in ms (0: by count only), stored in the control header. */
   get retentionMs(): number {

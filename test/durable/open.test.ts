@@ -61,6 +61,20 @@ describe("durable log", () => {
     again.close();
   });
 
+  test("the application header: 1024 bytes kept with the log across reopen; null in memory", () => {
+    const dir = freshDir();
+    const log = open(dir);
+    const header = log.appHeader!;
+    expect(header.length).toBe(1024);
+    expect(header.every((b) => b === 0)).toBe(true);
+    new TextEncoder().encodeInto("source=feed-7;v=3", header);
+    log.close();
+    const again = open(dir, {});
+    expect(new TextDecoder().decode(again.appHeader!.subarray(0, 17))).toBe("source=feed-7;v=3");
+    again.close();
+    expect(AtomicLog.create(Trade, { retainedCapacity: 4, segmentCapacity: 2 }).appHeader).toBeNull();
+  });
+
   test("files: preallocated, mode 0600, named by segment sequence and pool slot, never truncated", () => {
     const dir = freshDir();
     const log = open(dir, { retainedCapacity: 32, segmentCapacity: 16 });
