@@ -94,6 +94,8 @@ export interface BridgeStats {
   inFlight: number;
   /** Messages sent again after a failure. */
   resends: number;
+  /** Re-sent messages the server had stored already (answered as duplicates, checked to be this bridge's). */
+  duplicates: number;
   /** Failures (timeouts, disconnections, server errors) that led to re-sends. */
   errors: number;
   /** The last failure's message, or null. */
@@ -229,6 +231,7 @@ export class Bridge<V extends RecordView, D> implements AsyncDisposable {
   private records = 0;
   private bytes = 0;
   private resends = 0;
+  private duplicates = 0;
   private errors = 0;
   private lastError: string | null = null;
   private state: BridgeStats["state"] = "running";
@@ -267,6 +270,7 @@ export class Bridge<V extends RecordView, D> implements AsyncDisposable {
       lost: this.init.lostBase + this.cursor.lost,
       inFlight: this.queue.length,
       resends: this.resends,
+      duplicates: this.duplicates,
       errors: this.errors,
       lastError: this.lastError,
     };
@@ -443,6 +447,7 @@ export class Bridge<V extends RecordView, D> implements AsyncDisposable {
           await this.resendAll(new Error("could not read back a duplicate's stored message"));
           return true;
         }
+        this.duplicates++;
       }
       this.queue.shift();
       this.acked = entry.first + entry.count;
