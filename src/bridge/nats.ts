@@ -95,6 +95,12 @@ export async function streamSequenceFor(jsm: JetStreamManager, stream: string, t
   // The answer is in [lo, hi]; hi = last + 1 means "after everything stored".
   let lo = state.first_seq;
   let hi = state.last_seq + 1;
+  // The usual cases in one look-up each: a new replica (target before everything stored)...
+  const head = await metaFrom(jsm, stream, lo, state.last_seq);
+  if (head === null || head.meta.first + head.meta.count > target) return lo;
+  // ...and one that caught up (target after everything stored).
+  const tail = await metaFrom(jsm, stream, state.last_seq, state.last_seq);
+  if (tail !== null && tail.meta.first + tail.meta.count <= target) return hi;
   while (lo < hi) {
     const mid = Math.floor((lo + hi) / 2);
     const found = await metaFrom(jsm, stream, mid, hi - 1);

@@ -223,6 +223,8 @@ export class Bridge<V extends RecordView, D> implements AsyncDisposable {
   private readonly recBytes: number;
   /** Sent and not yet acknowledged, oldest first. */
   private readonly queue: Pending[] = [];
+  /** Payload buffers of acknowledged messages, for reuse (see {@link payload}). */
+  private readonly pool: Uint8Array[] = [];
   /** The stream sequence the next new message expects to be the last one. */
   private expectNext: number;
   private acked: number;
@@ -326,7 +328,8 @@ export class Bridge<V extends RecordView, D> implements AsyncDisposable {
           if (span.length > 0) {
             // Copied now: a publish reads its payload later than the call (measured), and the
             // cursor's span is only stable until its next call; a re-send needs the bytes too.
-            const bytes = new Uint8Array(span.view.buffer, span.base, span.length * this.recBytes).slice();
+            const bytes = this.payload(span.length * this.recBytes);
+            bytes.set(new Uint8Array(span.view.buffer, span.base, bytes.byteLength));
             this.send(span.startSequence, span.length, bytes);
             continue;
           }
@@ -366,6 +369,18 @@ export class Bridge<V extends RecordView, D> implements AsyncDisposable {
         this.cursor.ready(250).then(woke, woke);
       }
     });
+  }
+
+  /**
+   * A payload buffer of `bytes` bytes, from the pool of acknowledged ones. A fresh 32 KiB
+   * buffer per message cost page faults and garbage: copying into it (slice()) was 17% of
+   * the bridge's CPU time; reused buffers stay warm. A buffer is reused only once its
+   * message is acknowledged: the client writes a connection's messages in order, so by then
+   * every send of it (first and re-sends) has left the client's outbound buffer.
+   */
+  private payload(bytes: number): Uint8Array {
+    const buffer = this.pool.pop() ?? new Uint8Array(this.init.maxRecords * this.recBytes);
+    return buffer.subarray(0, bytes);
   }
 
   private send(first: number, count: number, payload: Uint8Array): void {
@@ -450,6 +465,7 @@ export class Bridge<V extends RecordView, D> implements AsyncDisposable {
         this.duplicates++;
       }
       this.queue.shift();
+      this.pool.push(new Uint8Array(entry.payload.buffer, entry.payload.byteOffset, this.init.maxRecords * this.recBytes));
       this.acked = entry.first + entry.count;
       this.ackedStreamSeq = entry.expect + 1;
       this.messages++;

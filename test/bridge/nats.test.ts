@@ -4,6 +4,9 @@
  * Skipped, with the reason printed, only where the binary is missing.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
 import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { AtomicLog, FingerprintMismatchError, type Writer } from "../../src/index.ts";
@@ -240,6 +243,40 @@ describe.skipIf(natsSkipReason !== null)("NATS JetStream bridge (real nats-serve
       expect(rep.stats()).toMatchObject({ state: "failed", messages: 1, records: 10, nextSequence: 10 });
       expect(checkRecords(rep.log)).toEqual([...Array(10).keys()]);
       writer.release();
+    }
+  });
+
+  test("a replica started mid-segment drops up to the boundary; a durable replica resumes from its files", async () => {
+    const small = { retainedCapacity: 4096, segmentCapacity: 64 };
+    const dir = mkdtempSync(join(tmpdir(), "atomic-log-replica-"));
+    try {
+      const [writer, log] = AtomicLog.newClaimed(Trade, small);
+      await appendUpTo(writer, 100);
+      // From "latest": the stream starts at 100, in the middle of the segment [64, 128).
+      const bridge = await publish(log, { servers: server.url, stream: "DURABLE", subject: "durable", from: "latest" });
+      await appendUpTo(writer, 1000);
+      await acked(bridge, 1000);
+      const first = await replica(Trade, { servers: server.url, stream: "DURABLE", dir, open: small });
+      expect(await first.waitFor(1000, 10_000)).toBe(true);
+      // A log continues only at a boundary: 100..127 cannot be placed, 0..127 is a gap.
+      expect(first.stats()).toMatchObject({ dropped: 28, gaps: 128, records: 872, duplicates: 0 });
+      const seqs = checkRecords(first.log);
+      expect([seqs[0], seqs.length]).toEqual([128, 872]);
+      await first.close();
+      await appendUpTo(writer, 2000);
+      await acked(bridge, 2000);
+      // Reopened from its files (geometry read from them): it goes on at 1000.
+      const again = await replica(Trade, { servers: server.url, stream: "DURABLE", dir });
+      expect(again.log.recovery?.mode).toBe("clean");
+      expect(await again.waitFor(2000, 10_000)).toBe(true);
+      expect(again.stats()).toMatchObject({ records: 1000, gaps: 0, dropped: 0 });
+      const all = checkRecords(again.log);
+      expect([all[0], all.length, all.at(-1)]).toEqual([128, 1872, 1999]);
+      await again.close();
+      await bridge.stop();
+      writer.release();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -60,6 +60,8 @@ export class NatsServer {
     });
     this.proc = proc;
     this.log = "";
+    // A test or bench that dies must not leave a server behind.
+    process.once("exit", () => proc.kill("SIGKILL"));
     const reader = proc.stderr.getReader();
     const decoder = new TextDecoder();
     const deadline = Date.now() + 10_000;
