@@ -40,9 +40,11 @@ export interface ReplicaOptions<V extends RecordView, D> extends ConnectOptions 
   /** Options for `AtomicLog.open` when `dir` is given, or `AtomicLog.create` when neither `log` nor `dir` is: `retainedCapacity` and `segmentCapacity` (the source's) are required to create one. */
   open?: DurableLogOptions;
   /**
-   * How long each pull request waits on the server, in ms. Default 5000: after
-   * a server restart a consumer notices only when a request expires (the
-   * client's default of 30 s stalled about 45 s; 5 s cut it to about 7.5 s).
+   * How long each pull request waits on the server, in ms (at least 1000).
+   * Default 1000. After a server restart the consumer resumes about 1.5
+   * expiries later (measured: 1000 → 1.6 s, 2000 → 3.1 s, 5000 → 7.6 s; the
+   * client's default of 30 s stalled about 45 s). The price of a short one is
+   * one pull request per expiry, and a heartbeat every half, while idle.
    */
   expiresMs?: number;
   /** Messages asked for per pull request. Default 64. */
@@ -87,7 +89,7 @@ export interface ReplicaStats {
 export async function replica<V extends RecordView, D>(codec: RecordCodec<V, D>, options: ReplicaOptions<V, D>): Promise<Replica<V, D>> {
   const stream = options.stream;
   if (typeof stream !== "string" || stream.length === 0) throw new InvalidOptionError("stream", stream, "a non-empty string");
-  const expiresMs = options.expiresMs ?? 5000;
+  const expiresMs = options.expiresMs ?? 1000;
   if (!Number.isSafeInteger(expiresMs) || expiresMs < 1000) throw new InvalidOptionError("expiresMs", expiresMs, "an integer >= 1000 (the server's minimum)");
   const maxMessages = options.maxMessages ?? 64;
   if (!Number.isSafeInteger(maxMessages) || maxMessages < 1) throw new InvalidOptionError("maxMessages", maxMessages, "an integer >= 1");
