@@ -2,7 +2,7 @@
  * Connections and stream look-ups shared by the bridge's publisher and replica.
  */
 import { connect, type NatsConnection, type NodeConnectionOptions } from "@nats-io/transport-node";
-import { jetstreamManager, type JetStreamManager, type StoredMsg, type StreamConfig, type StreamInfo } from "@nats-io/jetstream";
+import type { JetStreamManager, StoredMsg, StreamConfig, StreamInfo } from "@nats-io/jetstream";
 import { InvalidOptionError } from "../errors.ts";
 import { BridgeStreamError } from "./errors.ts";
 import { BridgeHeaders, readMeta, type MessageMeta } from "./headers.ts";
@@ -127,4 +127,3 @@ async function metaFrom(jsm: JetStreamManager, stream: string, seq: number, last
   return null;
 }
 
-export { jetstreamManager };

@@ -4,7 +4,7 @@
  * Skipped, with the reason printed, only where the binary is missing.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
@@ -83,6 +83,17 @@ async function acked(bridge: Bridge<TradeView, TradeData>, sequence: number, tim
 }
 
 const geometry = { retainedCapacity: 1 << 17, segmentCapacity: 1024 };
+
+test("the runtime never imports the bridge or a NATS package (atomic-log keeps zero runtime dependencies)", () => {
+  const root = join(import.meta.dir, "../../src");
+  const offenders: string[] = [];
+  for (const file of new Bun.Glob("**/*.ts").scanSync(root)) {
+    if (file.startsWith("bridge/")) continue;
+    const text = readFileSync(join(root, file), "utf8");
+    if (/from\s+["'](@nats-io\/|[./]+bridge\/)/.test(text)) offenders.push(file);
+  }
+  expect(offenders).toEqual([]);
+});
 
 describe.skipIf(natsSkipReason !== null)("NATS JetStream bridge (real nats-server)", () => {
   let server: NatsServer;
