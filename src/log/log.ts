@@ -22,6 +22,7 @@ import { type DurableLogOptions, openDurable } from "../store/durable-open.ts";
 import type { DurableRecovery } from "../store/durable-state.ts";
 import type { WriterLock } from "../store/writer-lock.ts";
 import { type ReapReport, leaveEntry, reapDead } from "../store/process-table.ts";
+import { requireDurableSupport } from "./platform.ts";
 
 /** A point-in-time summary of a log, for monitoring. */
 export interface LogStats {
@@ -100,8 +101,10 @@ export class AtomicLog<V extends RecordView, D> {
    * @throws {CorruptLogError} if a file is not a valid log file (wrong magic, version, truncated or garbage header).
    * @throws {LogLockedError} if another process (or another open in this one) has the log open.
    * @throws {LogStorageError} if the directory is missing (with `create: false`), cannot be written, or the disk is full.
+   * @throws {AtomicLogError} with code `"UNSUPPORTED_PLATFORM"` on any runtime but Bun (durable logs are Bun-only).
    */
   static open<V extends RecordView, D>(codec: RecordCodec<V, D>, dir: string, options: DurableLogOptions = {}): AtomicLog<V, D> {
+    requireDurableSupport("AtomicLog.open");
     checkCodec(codec);
     const opened = openDurable(codec, dir, options);
     const log = new AtomicLog(opened.state);
