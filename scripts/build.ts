@@ -1,7 +1,9 @@
 /**
  * `npm run build`: compiles what the two packages publish, with tsc.
  *
+ *   bun scripts/build.ts            both packages
  *   bun scripts/build.ts runtime    src/ -> dist/ (ESM JavaScript, .d.ts, maps): `atomic-log`
+ *   bun scripts/build.ts codegen    codegen/ -> packages/atomic-log-codegen/dist/: `atomic-log-codegen`
  *   bun scripts/build.ts --check-publishable   refuses (exit 1) while package.json still has the placeholder repository
  *
  * Each output directory is emptied first, so a renamed or deleted source never ships stale.
@@ -28,7 +30,7 @@ const ROOT = join(import.meta.dir, "..");
 const args = process.argv.slice(2);
 
 if (args.includes("--check-publishable")) {
-  for (const file of ["package.json"]) {
+  for (const file of ["package.json", "packages/atomic-log-codegen/package.json"]) {
     const url = (JSON.parse(readFileSync(join(ROOT, file), "utf8")) as { repository?: { url?: string } }).repository?.url ?? "";
     if (url.includes("example.invalid")) {
       console.error(`${file}: repository.url is a placeholder (${url}); set the real repository before publishing`);
@@ -38,14 +40,15 @@ if (args.includes("--check-publishable")) {
   process.exit(0);
 }
 
-const targets = args.length === 0 ? ["runtime"] : args;
+const targets = args.length === 0 ? ["runtime", "codegen"] : args;
 const builds: Record<string, { project: string; out: string }> = {
   runtime: { project: "tsconfig.build.json", out: "dist" },
+  codegen: { project: "packages/atomic-log-codegen/tsconfig.json", out: "packages/atomic-log-codegen/dist" },
 };
 for (const target of targets) {
   const build = builds[target];
   if (build === undefined) {
-    console.error(`build: unknown target ${target} (expected runtime)`);
+    console.error(`build: unknown target ${target} (expected runtime or codegen)`);
     process.exit(2);
   }
   rmSync(join(ROOT, build.out), { recursive: true, force: true });
