@@ -55,10 +55,16 @@ export interface RecoveryReport {
   readonly segmentsReturned: number;
 }
 
-/** The part of a worker that {@link AtomicLog.watch} uses. */
+/**
+ * The part of a worker that {@link AtomicLog.watch} uses: a Bun (web) `Worker` or a
+ * `node:worker_threads` `Worker` fits it as is.
+ */
 export interface WatchableWorker {
+  /** The worker's thread id while it runs (Bun and Node report -1 once it has exited). */
   readonly threadId: number;
+  /** Web workers (Bun): `watch` listens for "close". */
   addEventListener?(type: "close", listener: () => void): void;
+  /** `node:worker_threads` workers (Node.js, Bun): `watch` listens for "exit". */
   on?(event: "exit", listener: () => void): unknown;
 }
 

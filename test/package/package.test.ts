@@ -172,6 +172,9 @@ describe("the npm packages", () => {
     expect(r.mainWoken).toBe(true);
     expect(r.late).toEqual({ id: 1000, volume: String(2n ** 60n), venue: "late" });
     expect(r.workerExit).toBe(0);
+    // The main thread's cursor, plus the holder's until log.watch() recovers it on "exit".
+    expect(r.pinsWhileHeld).toBe(2);
+    expect(r.pinsAfterTerminate).toBe(1);
     expect(r.aloneWoken).toBe(true);
     expect(r.alone).toBe(1001);
     // The worker released its cursor, the main thread its cursor and writer.
