@@ -1,6 +1,10 @@
-#!/usr/bin/env bun
+#!/usr/bin/env node
 /**
  * The `atomic-log` executable: `atomic-log codegen <schemas dir> --out <dir>`.
+ * Shipped compiled by the `atomic-log-codegen` package (the runtime package has
+ * no dependencies, so it cannot carry ts-morph). The shebang names node because
+ * the compiled bin must run with only Node.js installed; `bunx` runs it under
+ * Bun when no node is on the PATH, and `bun <file>` always does.
  *
  * Only the `codegen` subcommand exists today; anything else is bad usage
  * (exit 2), so future subcommands can be added without changing behaviour.

@@ -20,6 +20,7 @@ import type { RecordView } from "../records/record-view.ts";
 import { RecordSpan } from "./span.ts";
 import { WindowState, readOldest, readWindow } from "../shared/window.ts";
 import { wakeParked } from "../shared/wake.ts";
+import { enterParked, leaveParked } from "./platform.ts";
 
 /** Where a new cursor starts: the oldest retained record, the next record to be written, or a sequence number. */
 export type CursorStart = "oldest" | "latest" | number;
@@ -278,7 +279,9 @@ export class Cursor<V extends RecordView, D> implements Disposable, AsyncIterabl
   /**
    * Resolves true as soon as a record is available, or false after
    * `timeoutMs` (default: wait indefinitely) or when the cursor is released.
-   * Parks on `Atomics.waitAsync` without spinning.
+   * Parks on `Atomics.waitAsync` without spinning, and keeps the thread's
+   * event loop alive while parked (on Node.js too, where a pending
+   * `waitAsync` alone would let the thread exit).
    */
   async ready(timeoutMs = Number.POSITIVE_INFINITY): Promise<boolean> {
     if (this.hasNext()) return true;
@@ -298,7 +301,16 @@ export class Cursor<V extends RecordView, D> implements Disposable, AsyncIterabl
       const poll = this.state.pollMs;
       const slice = poll === null ? (forever ? undefined : left) : Math.min(poll, left);
       const wait = Atomics.waitAsync(bell, H.NOTIFY, seen, slice);
-      const outcome = wait.async ? await wait.value : wait.value;
+      let outcome: "ok" | "not-equal" | "timed-out";
+      if (wait.async) {
+        // Node does not count a pending waitAsync as work: without a handle the thread would exit while parked.
+        enterParked();
+        try {
+          outcome = await wait.value;
+        } finally {
+          leaveParked();
+        }
+      } else outcome = wait.value;
       if (outcome === "timed-out" && poll === null) return this.hasNext();
     }
   }

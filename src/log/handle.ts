@@ -9,6 +9,7 @@ import { LogState, fingerprintWords } from "./log-state.ts";
 import type { RecordView } from "../records/record-view.ts";
 import { attachStore, type StoreHandle } from "../store/segment-store.ts";
 import { type DurableHandle, attachDurable, durableHandle } from "../store/durable-open.ts";
+import { requireDurableSupport } from "./platform.ts";
 
 /**
  * Everything a worker needs to open the same log, zero-copy: shared buffers
@@ -52,7 +53,10 @@ export function attachState<V extends RecordView, D>(codec: RecordCodec<V, D>, h
     throw new InvalidHandleError("expected the object returned by log.handle()");
   }
   if (h.format !== FORMAT) throw new InvalidHandleError(`format ${String(h.format)} is not supported (expected ${FORMAT})`);
-  if (h.durable !== undefined && h.store?.kind === "file") return attachDurable(codec, h.durable);
+  if (h.durable !== undefined && h.store?.kind === "file") {
+    requireDurableSupport("attaching a durable log's handle");
+    return attachDurable(codec, h.durable);
+  }
   if (!(h.control instanceof SharedArrayBuffer) || h.store?.kind !== "memory" || !(h.store.data instanceof SharedArrayBuffer)) {
     throw new InvalidHandleError("its buffers are missing or not SharedArrayBuffers");
   }

@@ -48,6 +48,7 @@ export class LogState<V extends RecordView, D> {
     this.store = store;
     this.bell = bell;
     this.durable = durable;
+    if (durable !== null) durable.bell = bell;
 
     this.segmentCapacity = ctl[H.SEGMENT_CAPACITY]!;
     this.retainedSegments = ctl[H.RETAINED_SEGMENTS]!;

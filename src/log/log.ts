@@ -22,6 +22,7 @@ import { type DurableLogOptions, openDurable } from "../store/durable-open.ts";
 import type { DurableRecovery } from "../store/durable-state.ts";
 import type { WriterLock } from "../store/writer-lock.ts";
 import { type ReapReport, leaveEntry, reapDead } from "../store/process-table.ts";
+import { requireDurableSupport } from "./platform.ts";
 
 /** A point-in-time summary of a log, for monitoring. */
 export interface LogStats {
@@ -54,10 +55,16 @@ export interface RecoveryReport {
   readonly segmentsReturned: number;
 }
 
-/** The part of a worker that {@link AtomicLog.watch} uses. */
+/**
+ * The part of a worker that {@link AtomicLog.watch} uses: a Bun (web) `Worker` or a
+ * `node:worker_threads` `Worker` fits it as is.
+ */
 export interface WatchableWorker {
+  /** The worker's thread id while it runs (Bun and Node report -1 once it has exited). */
   readonly threadId: number;
+  /** Web workers (Bun): `watch` listens for "close". */
   addEventListener?(type: "close", listener: () => void): void;
+  /** `node:worker_threads` workers (Node.js, Bun): `watch` listens for "exit". */
   on?(event: "exit", listener: () => void): unknown;
 }
 
@@ -100,8 +107,10 @@ export class AtomicLog<V extends RecordView, D> {
    * @throws {CorruptLogError} if a file is not a valid log file (wrong magic, version, truncated or garbage header).
    * @throws {LogLockedError} if another process (or another open in this one) has the log open.
    * @throws {LogStorageError} if the directory is missing (with `create: false`), cannot be written, or the disk is full.
+   * @throws {AtomicLogError} with code `"UNSUPPORTED_PLATFORM"` on any runtime but Bun (durable logs are Bun-only).
    */
   static open<V extends RecordView, D>(codec: RecordCodec<V, D>, dir: string, options: DurableLogOptions = {}): AtomicLog<V, D> {
+    requireDurableSupport("AtomicLog.open");
     checkCodec(codec);
     const opened = openDurable(codec, dir, options);
     const log = new AtomicLog(opened.state);

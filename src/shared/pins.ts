@@ -104,7 +104,7 @@ export class PinTable {
     const ctl = this.ctl;
     const at = this.at(k);
     const v = Atomics.load(ctl, at + VERSION);
-    const entry = at + ENTRY[(v & 1) ^ 1];
+    const entry = at + ENTRY[(v & 1) ^ 1]!;
     storePair(ctl, entry + START, start);
     storePair(ctl, entry + END, end);
     Atomics.store(ctl, at + VERSION, (v + 1) | 0);
@@ -115,7 +115,7 @@ export class PinTable {
     const ctl = this.ctl;
     for (let tries = 0; tries < MAX_RETRIES; tries++) {
       const v1 = Atomics.load(ctl, at + VERSION);
-      const entry = at + ENTRY[v1 & 1];
+      const entry = at + ENTRY[v1 & 1]!;
       const start = loadPair(ctl, entry + START);
       const end = loadPair(ctl, entry + END);
       if (Atomics.load(ctl, at + VERSION) === v1) {

@@ -52,7 +52,7 @@ export function wakeParked(bell: Int32Array, remote: Doorbells | null = null): v
   remote?.poke();
 }
 
-/** Readers parked in other processes (a durable log's Unix-socket doorbells, store/remote-wake.ts). */
+/** Readers parked in other processes (a durable log's futex wake-ups, store/remote-wake.ts). */
 export interface Doorbells {
   poke(): void;
 }

@@ -30,7 +30,7 @@ const MAX_RETRIES = 1 << 20;
 export function readWindow(ctl: Int32Array, out: WindowState): WindowState {
   for (let tries = 0; tries < MAX_RETRIES; tries++) {
     const v1 = Atomics.load(ctl, H.WINDOW_VERSION);
-    const at = WINDOW_ENTRY[v1 & 1];
+    const at = WINDOW_ENTRY[v1 & 1]!;
     const oldest = loadPair(ctl, at + WIN.OLDEST);
     const head = loadPair(ctl, at + WIN.HEAD);
     const headPhys = Atomics.load(ctl, at + WIN.HEAD_PHYS);
@@ -49,7 +49,7 @@ export function readWindow(ctl: Int32Array, out: WindowState): WindowState {
 export function readOldest(ctl: Int32Array): number {
   for (;;) {
     const v1 = Atomics.load(ctl, H.WINDOW_VERSION);
-    const oldest = loadPair(ctl, WINDOW_ENTRY[v1 & 1] + WIN.OLDEST);
+    const oldest = loadPair(ctl, WINDOW_ENTRY[v1 & 1]! + WIN.OLDEST);
     if (Atomics.load(ctl, H.WINDOW_VERSION) === v1) return oldest;
   }
 }
@@ -57,7 +57,7 @@ export function readOldest(ctl: Int32Array): number {
 /** Writer side: publishes a new window with one atomic flip. Only the writer calls this. */
 export function writeWindow(ctl: Int32Array, oldest: number, head: number, headPhys: number): void {
   const v = Atomics.load(ctl, H.WINDOW_VERSION);
-  const at = WINDOW_ENTRY[(v & 1) ^ 1];
+  const at = WINDOW_ENTRY[(v & 1) ^ 1]!;
   storePair(ctl, at + WIN.OLDEST, oldest);
   storePair(ctl, at + WIN.HEAD, head);
   Atomics.store(ctl, at + WIN.HEAD_PHYS, headPhys);

@@ -39,7 +39,7 @@ function checkWord(covered: number, crc: number): number {
 
 /** Records covered by the current entry (trusted without verification: for the writer, in a live log). */
 export function coveredCount(words: Int32Array): number {
-  const at = SF.TABLE_ENTRY[Atomics.load(words, SF.TABLE_VERSION) & 1];
+  const at = SF.TABLE_ENTRY[Atomics.load(words, SF.TABLE_VERSION) & 1]!;
   return words[at]!;
 }
 
@@ -60,12 +60,12 @@ export function resetTable(words: Int32Array): void {
  */
 export function extendTable(words: Int32Array, bytes: Uint8Array, base: number, recordBytes: number, seq: number, count: number): boolean {
   const version = Atomics.load(words, SF.TABLE_VERSION);
-  const cur = SF.TABLE_ENTRY[version & 1];
+  const cur = SF.TABLE_ENTRY[version & 1]!;
   const covered = words[cur]!;
   if (count <= covered) return false;
   const prev = covered === 0 ? seedFor(seq) : words[cur + 1]! >>> 0;
   const crc = Bun.hash.crc32(bytes.subarray(base + covered * recordBytes, base + count * recordBytes), prev) >>> 0;
-  const next = SF.TABLE_ENTRY[(version + 1) & 1];
+  const next = SF.TABLE_ENTRY[(version + 1) & 1]!;
   words[next] = count;
   words[next + 1] = crc | 0;
   words[next + 2] = checkWord(count, crc);
@@ -83,7 +83,7 @@ export function extendTable(words: Int32Array, bytes: Uint8Array, base: number, 
 export function rewriteTable(words: Int32Array, bytes: Uint8Array, base: number, recordBytes: number, seq: number, count: number): void {
   const version = Atomics.load(words, SF.TABLE_VERSION);
   const crc = Bun.hash.crc32(bytes.subarray(base, base + count * recordBytes), seedFor(seq)) >>> 0;
-  const next = SF.TABLE_ENTRY[(version + 1) & 1];
+  const next = SF.TABLE_ENTRY[(version + 1) & 1]!;
   words[next] = count;
   words[next + 1] = crc | 0;
   words[next + 2] = checkWord(count, crc);

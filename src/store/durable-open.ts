@@ -33,9 +33,8 @@ import { FileSegmentStore, createPreallocated, flushDirectory, flushPath, isEmpt
 import { recover } from "./recovery.ts";
 import { WriterLock, withOpenLock } from "./writer-lock.ts";
 import { clearProcessTable, takeEntry } from "./process-table.ts";
-import { listenForWakes } from "./remote-wake.ts";
+import { BELL, listenForWakes } from "./remote-wake.ts";
 import { Syncer, SyncerLink } from "./syncer.ts";
-import { wakeParked } from "../shared/wake.ts";
 
 /** Options for `AtomicLog.open`. The geometry options are needed only to create a log; on an existing one they must match. */
 export interface DurableLogOptions extends Partial<Omit<LogOptions, "preTouch">> {
@@ -125,7 +124,7 @@ export function openDurable<V extends RecordView, D>(codec: RecordCodec<V, D>, d
   const exists = existsSync(join(dir, CONTROL_FILE));
   if (readOnly) {
     if (!exists) throw new LogStorageError(dir, "ENOENT", "no durable log here to open read-only");
-    const bell = new Int32Array(new SharedArrayBuffer((H.NOTIFY + 1) * 4));
+    const bell = new Int32Array(new SharedArrayBuffer(BELL.WORDS * 4));
     const state = withOpenLock(dir, false, () => openReadOnly(codec, dir, options, policy, bell));
     return { state, lock: null };
   }
@@ -145,7 +144,7 @@ export function openDurable<V extends RecordView, D>(codec: RecordCodec<V, D>, d
   }
   const lock = WriterLock.acquire(dir);
   try {
-    const bell = new Int32Array(new SharedArrayBuffer((H.NOTIFY + 1) * 4));
+    const bell = new Int32Array(new SharedArrayBuffer(BELL.WORDS * 4));
     const state = withOpenLock(dir, true, () =>
       existsSync(join(dir, CONTROL_FILE)) ? openExisting(codec, dir, options, policy, bell) : createLog(codec, dir, options, policy, bell),
     );
@@ -397,10 +396,7 @@ function openReadOnly<V extends RecordView, D>(
   durable.readOnly = true;
   const state = new LogState(codec, ctl, store, bell, durable);
   ({ slot: durable.processSlot, tagBase: durable.tagBase } = takeEntry(state as unknown as LogState<never, never>, header));
-  durable.stopListening = listenForWakes(dir, durable.processSlot, header, () => {
-    durable.doorbellRings++;
-    wakeParked(bell);
-  });
+  durable.stopListening = listenForWakes(dir, durable.processSlot, header, bell);
   durable.listening = durable.stopListening !== null;
   return state;
 }

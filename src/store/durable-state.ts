@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { InvalidOptionError } from "../errors.ts";
 import { CF, CONTROL_FILE, MAX_APP_HEADER_BYTES, readPair, writePair } from "./file-format.ts";
 import { type FileSegmentStore, flushPath } from "./file-store.ts";
-import { RECHECK_MS, RemoteWake } from "./remote-wake.ts";
+import { BELL, RECHECK_MS, RemoteWake } from "./remote-wake.ts";
 import type { Syncer, SyncerLink } from "./syncer.ts";
 
 /**
@@ -104,18 +104,23 @@ export class DurableState {
     new Float64Array(this.header.buffer, this.header.byteOffset + CF.SEGMENT_DURATION_MS_F64_BYTE, 1)[0] = ms;
   }
 
-  /** Whether this process listens on a doorbell socket (remote-wake.ts). */
+  /** Whether this process runs a waker thread for its parked readers (remote-wake.ts). */
   listening = false;
-  /** Doorbell bytes received (for monitoring and tests). */
-  doorbellRings = 0;
-  /** Stops the doorbell listener (opener thread of a read-only log). */
+  /** The process's bell (see LogState.bell), set at open or attach. */
+  bell: Int32Array | null = null;
+
+  /** Wake-ups from writers in other processes that this process's waker passed on (monitoring and tests). */
+  get doorbellRings(): number {
+    return this.bell === null ? 0 : Atomics.load(this.bell, BELL.RINGS);
+  }
+  /** Stops the waker thread (opener thread of a read-only log). */
   stopListening: (() => void) | null = null;
   private bells: RemoteWake | null = null;
 
   /**
    * Re-check interval of parked readers. Readers in a process without the
-   * writer lock are woken by their doorbell, re-checking every RECHECK_MS in
-   * case one is lost; without a doorbell they poll every millisecond.
+   * writer lock are woken by their waker thread, re-checking every RECHECK_MS
+   * in case a wake-up is lost; without a waker they poll every millisecond.
    */
   get pollMs(): number | null {
     if (!this.readOnly) return null;
@@ -124,7 +129,7 @@ export class DurableState {
 
   /** The doorbells of other processes' parked readers, rung by a writer in this process. */
   get doorbells(): RemoteWake {
-    return (this.bells ??= new RemoteWake(this.dir, this.header));
+    return (this.bells ??= new RemoteWake(this.header));
   }
 
   constructor(dir: string, store: FileSegmentStore, header: Int32Array, policy: DurabilityPolicy) {

@@ -53,6 +53,11 @@ export const CF = {
    * published record checksummed and synced first); 0 while it is open, or if it died.
    */
   CLOSED: 13,
+  /**
+   * Bumped by a writer that wakes readers parked in other processes; their
+   * waker threads futex-wait on it (remote-wake.ts).
+   */
+  WAKE: 14,
   /** Milliseconds since the epoch at creation (f64 at byte 64). */
   CREATED_F64_BYTE: 64,
   /** Retention age in milliseconds (f64 at byte 80; 0: retention by count only). */
