@@ -224,7 +224,9 @@ export class Replica<V extends RecordView, D> implements AsyncDisposable {
   /**
    * Stops consuming, gives the log's writer claim back, closes the durable
    * log it opened and the connection it opened. The local log keeps
-   * everything applied (a durable replica resumes from it next time). Idempotent.
+   * everything applied (a durable replica resumes from it next time). Release
+   * your snapshots and cursors of a log the replica opened first: closing it
+   * otherwise fails, and `done` rejects with that `LogInUseError`. Idempotent.
    */
   async close(): Promise<void> {
     if (!this.closing) {
