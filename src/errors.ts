@@ -26,7 +26,10 @@ export type AtomicLogErrorCode =
   | "CORRUPT_LOG"
   | "LOG_LOCKED"
   | "LOG_STORAGE"
-  | "LOG_IN_USE";
+  | "LOG_IN_USE"
+  | "BRIDGE_FENCED"
+  | "BRIDGE_STREAM"
+  | "PAYLOAD_LENGTH";
 
 /** Base class for runtime failures that are not argument errors. */
 export class AtomicLogError extends Error {

@@ -1,0 +1,67 @@
+/**
+ * The headers a bridge puts on each JetStream message, and their parsing.
+ *
+ * A message carries a run of whole records, in the log's own layout, as its
+ * payload; everything a replica needs to place them is in the headers, so the
+ * payload stays the exact bytes of the source segment (no framing to copy
+ * around them).
+ */
+import type { MsgHdrs } from "@nats-io/transport-node";
+
+/** Header names, as they appear on the wire. */
+export const BridgeHeaders = {
+  /** The record's name, e.g. `Trade` (for error messages: the fingerprint is what is checked). */
+  Record: "Atomic-Log-Record",
+  /** The record layout's 16-hex-digit fingerprint. */
+  Fingerprint: "Atomic-Log-Fingerprint",
+  /** Sequence number of the payload's first record. */
+  Sequence: "Atomic-Log-Sequence",
+  /** Records in the payload. */
+  Count: "Atomic-Log-Count",
+  /** Records the source's bridge never published, cumulative over the stream: laps of its cursor and the log's gaps. */
+  Lost: "Atomic-Log-Lost",
+  /** The source log's segmentCapacity: a replica must have the same, because gaps end at segment boundaries. */
+  SegmentCapacity: "Atomic-Log-Segment-Capacity",
+  /** JetStream's deduplication id: `<fingerprint>:<first sequence>`. */
+  MsgId: "Nats-Msg-Id",
+} as const;
+
+/** What a bridge message's headers say, with NaN for a number that is missing or not a non-negative integer. */
+export interface MessageMeta {
+  /** {@link BridgeHeaders.Record}, or "" if missing. */
+  record: string;
+  /** {@link BridgeHeaders.Fingerprint}, or "" if missing. */
+  fingerprint: string;
+  /** {@link BridgeHeaders.Sequence}. */
+  first: number;
+  /** {@link BridgeHeaders.Count}. */
+  count: number;
+  /** {@link BridgeHeaders.Lost}. */
+  lost: number;
+  /** {@link BridgeHeaders.SegmentCapacity}. */
+  segmentCapacity: number;
+}
+
+/** The message id of the run starting at `first`: the same run always gets the same id, so a re-send is deduplicated. */
+export function messageId(fingerprint: string, first: number): string {
+  return `${fingerprint}:${first}`;
+}
+
+/** Reads a bridge message's headers; never throws (callers decide which absence is which error). */
+export function readMeta(h: MsgHdrs | undefined): MessageMeta {
+  return {
+    record: h?.get(BridgeHeaders.Record) ?? "",
+    fingerprint: h?.get(BridgeHeaders.Fingerprint) ?? "",
+    first: count(h?.get(BridgeHeaders.Sequence)),
+    count: count(h?.get(BridgeHeaders.Count)),
+    lost: count(h?.get(BridgeHeaders.Lost)),
+    segmentCapacity: count(h?.get(BridgeHeaders.SegmentCapacity)),
+  };
+}
+
+/** A header value as a safe non-negative integer, or NaN ("", "1.5", "-1", "1e3" and overflow are all NaN). */
+function count(value: string | undefined): number {
+  if (value === undefined || !/^\d{1,16}$/.test(value)) return Number.NaN;
+  const n = Number(value);
+  return Number.isSafeInteger(n) ? n : Number.NaN;
+}

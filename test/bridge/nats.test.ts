@@ -1,0 +1,327 @@
+/**
+ * The NATS JetStream bridge against a real nats-server (the Debian package),
+ * started by this file on a free port with a store in a temporary directory.
+ * Skipped, with the reason printed, only where the binary is missing.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
+import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { AtomicLog, FingerprintMismatchError, type Writer } from "../../src/index.ts";
+import { BridgeFencedError, BridgeHeaders, PayloadLengthError, publish, readMeta, replica, type Bridge } from "../../src/bridge/index.ts";
+import { Trade, type TradeData, type TradeView } from "../support/trade.ts";
+import { NatsServer, natsSkipReason } from "../support/nats-server.ts";
+
+if (natsSkipReason !== null) console.warn(`\n*** ${natsSkipReason} ***\n`);
+
+/** The record with sequence `seq` (a different `salt` makes another log's records differ). */
+function record(seq: number, salt = 0): TradeData {
+  return { ts: seq * 0.5 + salt, id: (seq + salt) >>> 0, price: 100 + (seq % 1000) / 8, qty: (seq * 7 + salt) % 100_000, side: seq & 1 };
+}
+
+/** Appends records for sequences [writer.nextSequence, end), yielding to the event loop every `yieldEvery`. */
+async function appendUpTo(writer: Writer<TradeView, TradeData>, end: number, salt = 0, yieldEvery = 4096): Promise<void> {
+  for (let seq = writer.nextSequence; seq < end; seq++) {
+    writer.append(record(seq, salt));
+    if (seq % yieldEvery === yieldEvery - 1) await Bun.sleep(0);
+  }
+}
+
+/** Checks every record of `log` against {@link record}; returns the sequences held, in order. */
+function checkRecords(log: AtomicLog<TradeView, TradeData>, salt = 0): number[] {
+  const seqs: number[] = [];
+  using snap = log.snapshot();
+  snap.forEach((v, seq) => {
+    const want = record(seq, salt);
+    if (v.ts !== want.ts || v.id !== want.id || v.price !== want.price || v.qty !== want.qty || v.side !== want.side) {
+      throw new Error(`record ${seq} differs: ${JSON.stringify(Trade.read(v))} != ${JSON.stringify(want)}`);
+    }
+    seqs.push(seq);
+  });
+  return seqs;
+}
+
+/** Every message of a stream, in order: its headers' first sequence, count and loss. */
+async function streamRuns(nc: NatsConnection, stream: string): Promise<{ first: number; count: number; lost: number; seq: number }[]> {
+  const jsm = await jetstreamManager(nc);
+  const { state } = await jsm.streams.info(stream);
+  const runs: { first: number; count: number; lost: number; seq: number }[] = [];
+  if (state.messages === 0) return runs;
+  const consumer = await jetstream(nc).consumers.get(stream, { deliver_policy: DeliverPolicy.All });
+  const messages = await consumer.consume({ max_messages: 256, expires: 1000 });
+  for await (const m of messages) {
+    const meta = readMeta(m.headers);
+    runs.push({ first: meta.first, count: meta.count, lost: meta.lost, seq: m.seq });
+    if (m.seq >= state.last_seq) break;
+  }
+  await messages.close();
+  return runs;
+}
+
+/** Asserts the runs cover [start, end) exactly once, in order, apart from the gaps listed as [from, to). */
+function expectContiguous(runs: { first: number; count: number }[], start: number, end: number, gaps: [number, number][] = []): void {
+  let next = start;
+  for (const run of runs) {
+    const gap = gaps.find(([from]) => from === next);
+    if (gap !== undefined && run.first === gap[1]) next = gap[1];
+    expect(run.first).toBe(next);
+    expect(run.count).toBeGreaterThan(0);
+    next += run.count;
+  }
+  expect(next).toBe(end);
+}
+
+/** Waits until a bridge has had every record below `sequence` acknowledged. */
+async function acked(bridge: Bridge<TradeView, TradeData>, sequence: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (bridge.stats().ackedSequence < sequence) {
+    if (Date.now() > deadline) throw new Error(`bridge acknowledged up to ${bridge.stats().ackedSequence}, wanted ${sequence}: ${JSON.stringify(bridge.stats())}`);
+    await Bun.sleep(5);
+  }
+}
+
+const geometry = { retainedCapacity: 1 << 17, segmentCapacity: 1024 };
+
+test("the runtime never imports the bridge or a NATS package (atomic-log keeps zero runtime dependencies)", () => {
+  const root = join(import.meta.dir, "../../src");
+  const offenders: string[] = [];
+  for (const file of new Bun.Glob("**/*.ts").scanSync(root)) {
+    if (file.startsWith("bridge/")) continue;
+    const text = readFileSync(join(root, file), "utf8");
+    if (/from\s+["'](@nats-io\/|[./]+bridge\/)/.test(text)) offenders.push(file);
+  }
+  expect(offenders).toEqual([]);
+});
+
+describe.skipIf(natsSkipReason !== null)("NATS JetStream bridge (real nats-server)", () => {
+  let server: NatsServer;
+  let nc: NatsConnection;
+
+  beforeAll(async () => {
+    server = await NatsServer.start();
+    nc = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+  });
+
+  afterAll(async () => {
+    await nc?.close();
+    await server?.stop();
+  });
+
+  test("publish → replica: every record, the same sequences, every field; small messages at low rates", async () => {
+    const [writer, log] = AtomicLog.newClaimed(Trade, geometry);
+    const bridge = await publish(log, { servers: server.url, stream: "E2E", subject: "e2e.trades" });
+    const rep = await replica(Trade, { servers: server.url, stream: "E2E", open: geometry });
+    // Low rate: one record at a time, each published as it comes.
+    for (let i = 0; i < 5; i++) {
+      writer.append(record(writer.nextSequence));
+      await acked(bridge, writer.nextSequence);
+    }
+    expect(bridge.stats().messages).toBe(5);
+    // High rate: runs of up to a segment.
+    const N = 100_000;
+    await appendUpTo(writer, N);
+    expect(await rep.waitFor(N, 20_000)).toBe(true);
+    const runs = await streamRuns(nc, "E2E");
+    expectContiguous(runs, 0, N);
+    expect(Math.max(...runs.map((r) => r.count))).toBe(geometry.segmentCapacity);
+    expect(runs.length).toBeLessThan(N / 100);
+    const seqs = checkRecords(rep.log);
+    expect(seqs.length).toBe(N);
+    expect(seqs[0]).toBe(0);
+    expect(seqs[N - 1]).toBe(N - 1);
+    expect(rep.stats()).toMatchObject({ records: N, duplicates: 0, gaps: 0, dropped: 0, sourceLost: 0, state: "running" });
+    const final = await bridge.stop();
+    expect(final).toMatchObject({ state: "stopped", ackedSequence: N, records: N, lost: 0, inFlight: 0 });
+    await rep.close();
+    expect(rep.stats().state).toBe("stopped");
+    writer.release();
+  });
+
+  test("a bridge killed mid-stream and started again resumes exactly: no record twice, none missing", async () => {
+    const [writer, log] = AtomicLog.newClaimed(Trade, geometry);
+    const first = await publish(log, { servers: server.url, stream: "RESUME", subject: "resume", maxInFlight: 4 });
+    await appendUpTo(writer, 30_000, 0, 500);
+    await acked(first, 10_000);
+    // Kill it: no drain, messages still in flight are abandoned.
+    await first.stop({ drain: false });
+    const stoppedAt = first.stats().ackedSequence;
+    expect(stoppedAt).toBeLessThan(30_000 + 1);
+    await appendUpTo(writer, 50_000);
+    const second = await publish(log, { servers: server.url, stream: "RESUME", subject: "resume" });
+    await appendUpTo(writer, 60_000);
+    await acked(second, 60_000);
+    await second.stop();
+    expectContiguous(await streamRuns(nc, "RESUME"), 0, 60_000);
+    // And a drained stop, then a restart: the same.
+    const third = await publish(log, { servers: server.url, stream: "RESUME", subject: "resume" });
+    expect(third.stats().nextSequence).toBe(60_000);
+    await appendUpTo(writer, 61_000);
+    await third.stop();
+    expect(third.stats().ackedSequence).toBe(61_000);
+    const rep = await replica(Trade, { servers: server.url, stream: "RESUME", open: geometry });
+    expect(await rep.waitFor(61_000, 10_000)).toBe(true);
+    expect(checkRecords(rep.log).length).toBe(61_000);
+    expect(rep.stats()).toMatchObject({ records: 61_000, duplicates: 0, gaps: 0 });
+    await rep.close();
+    writer.release();
+  });
+
+  test("a second bridge on the same subject is fenced, and its records never reach the stream", async () => {
+    const [w1, log1] = AtomicLog.newClaimed(Trade, geometry);
+    const a = await publish(log1, { servers: server.url, stream: "FENCE", subject: "fence" });
+    await appendUpTo(w1, 1000);
+    await acked(a, 1000);
+    // Another host's log of the same layout, misconfigured onto the same subject.
+    const [w2, log2] = AtomicLog.newClaimed(Trade, geometry);
+    await appendUpTo(w2, 1000, 7);
+    const b = await publish(log2, { servers: server.url, stream: "FENCE", subject: "fence" });
+    expect(b.stats().nextSequence).toBe(1000); // it resumed after a's last message
+    await appendUpTo(w1, 1500);
+    await acked(a, 1500);
+    await appendUpTo(w2, 1500, 7); // same sequences, same message ids, other bytes
+    expect(await b.done.then(() => null, (e: unknown) => e)).toBeInstanceOf(BridgeFencedError);
+    expect(b.stats().state).toBe("failed");
+    // The first bridge goes on; the stream holds only log1's records.
+    await appendUpTo(w1, 2000);
+    await acked(a, 2000);
+    await a.stop();
+    expectContiguous(await streamRuns(nc, "FENCE"), 0, 2000);
+    const rep = await replica(Trade, { servers: server.url, stream: "FENCE", open: geometry });
+    expect(await rep.waitFor(2000, 10_000)).toBe(true);
+    expect(checkRecords(rep.log).length).toBe(2000);
+    await rep.close();
+    w1.release();
+    w2.release();
+  });
+
+  test("a lapped bridge reports its loss exactly, in stats and headers, and the replica leaves the same gap", async () => {
+    const small = { retainedCapacity: 256, segmentCapacity: 64 };
+    const [writer, log] = AtomicLog.newClaimed(Trade, small);
+    const bridge = await publish(log, { servers: server.url, stream: "LAP", subject: "lap", maxInFlight: 1 });
+    await appendUpTo(writer, 10);
+    await acked(bridge, 10);
+    // 50 segments in one synchronous burst: the bridge cannot run, the writer never waits.
+    const N = 64 * 50;
+    await appendUpTo(writer, N, 0, Number.MAX_SAFE_INTEGER);
+    await acked(bridge, N);
+    const stats = bridge.stats();
+    const oldest = log.stats().oldestSequence;
+    // The bridge finished its pinned segment 0, then skipped to the window's oldest record.
+    expect(stats.lost).toBe(oldest - 64);
+    expect(stats.records).toBe(N - stats.lost);
+    const runs = await streamRuns(nc, "LAP");
+    expectContiguous(runs, 0, N, [[64, oldest]]);
+    expect(runs.at(-1)!.lost).toBe(stats.lost);
+    const rep = await replica(Trade, { servers: server.url, stream: "LAP", open: { ...small, retainedCapacity: N } });
+    expect(await rep.waitFor(N, 10_000)).toBe(true);
+    const seqs = checkRecords(rep.log);
+    expect(seqs.length).toBe(N - stats.lost);
+    expect(seqs.slice(60, 66)).toEqual([60, 61, 62, 63, oldest, oldest + 1]);
+    expect(rep.stats()).toMatchObject({ gaps: stats.lost, sourceLost: stats.lost, records: N - stats.lost });
+    // Readers of the replica see the gap as a lap would: counted in `lost`.
+    using cursor = rep.log.cursor({ from: 0 });
+    let n = 0;
+    cursor.poll(() => n++);
+    expect(n).toBe(N - stats.lost);
+    expect(cursor.lost).toBe(stats.lost);
+    await bridge.stop();
+    await rep.close();
+    writer.release();
+  });
+
+  test("a wrong fingerprint and a truncated payload are refused with typed errors, and nothing of them is applied", async () => {
+    for (const [stream, bad, errorClass] of [
+      ["BADFP", (h: ReturnType<typeof headers>, data: Uint8Array) => (h.set(BridgeHeaders.Fingerprint, "0123456789abcdef"), data), FingerprintMismatchError],
+      ["SHORT", (_h: ReturnType<typeof headers>, data: Uint8Array) => data.subarray(0, data.byteLength - 16), PayloadLengthError],
+    ] as const) {
+      const [writer, log] = AtomicLog.newClaimed(Trade, geometry);
+      const bridge = await publish(log, { servers: server.url, stream, subject: stream.toLowerCase() });
+      await appendUpTo(writer, 10);
+      await acked(bridge, 10);
+      await bridge.stop();
+      // A message that looks like the next run, spoiled.
+      const h = headers();
+      for (const [k, v] of Object.entries({ Record: "Trade", Fingerprint: Trade.fingerprint, Sequence: "10", Count: "5", Lost: "0", SegmentCapacity: "1024" })) {
+        h.set(BridgeHeaders[k as keyof typeof BridgeHeaders], v);
+      }
+      const data = new Uint8Array(5 * Trade.byteLength).fill(1);
+      await jetstream(nc).publish(stream.toLowerCase(), bad(h, data), { headers: h });
+      const rep = await replica(Trade, { servers: server.url, stream, open: geometry });
+      const error = await rep.done.then(() => null, (e: unknown) => e);
+      expect(error).toBeInstanceOf(errorClass);
+      expect(rep.stats()).toMatchObject({ state: "failed", messages: 1, records: 10, nextSequence: 10 });
+      expect(checkRecords(rep.log)).toEqual([...Array(10).keys()]);
+      writer.release();
+    }
+  });
+
+  test("a replica started mid-segment drops up to the boundary; a durable replica resumes from its files", async () => {
+    const small = { retainedCapacity: 4096, segmentCapacity: 64 };
+    const dir = mkdtempSync(join(tmpdir(), "atomic-log-replica-"));
+    try {
+      const [writer, log] = AtomicLog.newClaimed(Trade, small);
+      await appendUpTo(writer, 100);
+      // From "latest": the stream starts at 100, in the middle of the segment [64, 128).
+      const bridge = await publish(log, { servers: server.url, stream: "DURABLE", subject: "durable", from: "latest" });
+      await appendUpTo(writer, 1000);
+      await acked(bridge, 1000);
+      const first = await replica(Trade, { servers: server.url, stream: "DURABLE", dir, open: small });
+      expect(await first.waitFor(1000, 10_000)).toBe(true);
+      // A log continues only at a boundary: 100..127 cannot be placed, 0..127 is a gap.
+      expect(first.stats()).toMatchObject({ dropped: 28, gaps: 128, records: 872, duplicates: 0 });
+      const seqs = checkRecords(first.log);
+      expect([seqs[0], seqs.length]).toEqual([128, 872]);
+      await first.close();
+      await appendUpTo(writer, 2000);
+      await acked(bridge, 2000);
+      // Reopened from its files (geometry read from them): it goes on at 1000.
+      const again = await replica(Trade, { servers: server.url, stream: "DURABLE", dir });
+      expect(again.log.recovery?.mode).toBe("clean");
+      expect(await again.waitFor(2000, 10_000)).toBe(true);
+      expect(again.stats()).toMatchObject({ records: 1000, gaps: 0, dropped: 0 });
+      const all = checkRecords(again.log);
+      expect([all[0], all.length, all.at(-1)]).toEqual([128, 1872, 1999]);
+      await again.close();
+      await bridge.stop();
+      writer.release();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a nats-server killed (SIGKILL) and restarted mid-stream: nothing lost, nothing duplicated", async () => {
+    const [writer, log] = AtomicLog.newClaimed(Trade, geometry);
+    const bridge = await publish(log, { servers: server.url, stream: "CRASH", subject: "crash", maxInFlight: 16, ackTimeoutMs: 1000 });
+    const rep = await replica(Trade, { servers: server.url, stream: "CRASH", open: geometry });
+    // A steady writer: 200 records every 2 ms (about 60 k rec/s) until told to stop.
+    let writing = true;
+    const writing$ = (async () => {
+      while (writing) {
+        await appendUpTo(writer, writer.nextSequence + 200, 0, Number.MAX_SAFE_INTEGER);
+        await Bun.sleep(2);
+      }
+    })();
+    await Bun.sleep(300);
+    await server.kill("SIGKILL");
+    await Bun.sleep(300);
+    await server.launch();
+    await Bun.sleep(700);
+    writing = false;
+    await writing$;
+    const N = writer.nextSequence;
+    expect(N).toBeLessThan(geometry.retainedCapacity); // the window still held everything while the server was down
+    await acked(bridge, N, 20_000);
+    expect(await rep.waitFor(N, 20_000)).toBe(true);
+    const stats = bridge.stats();
+    expect(stats.lost).toBe(0);
+    expect(stats.errors).toBeGreaterThan(0); // the kill was felt
+    expectContiguous(await streamRuns(nc, "CRASH"), 0, N);
+    expect(checkRecords(rep.log).length).toBe(N);
+    expect(rep.stats()).toMatchObject({ records: N, duplicates: 0, gaps: 0, dropped: 0 });
+    await bridge.stop();
+    await rep.close();
+    writer.release();
+  }, 45_000);
+});
