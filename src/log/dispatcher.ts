@@ -85,12 +85,21 @@ export class Dispatcher<V extends RecordView, D> implements Disposable {
   /** Delivers up to `max` available records to every consumer; returns how many records it delivered. */
   poll(max = Number.POSITIVE_INFINITY): number {
     const n = this.cursor.poll(this.deliver, max);
+    this.syncLost();
+    return n;
+  }
+
+  /**
+   * Adds what the cursor lost since the last look to every consumer. The
+   * cursor can also move past a lap or a gap while only looking for records
+   * (`ready()`), so stats() looks too.
+   */
+  private syncLost(): void {
     const lost = this.cursor.lost;
     if (lost !== this.lostSeen) {
       for (const stats of this.counters) stats.lost += lost - this.lostSeen;
       this.lostSeen = lost;
     }
-    return n;
   }
 
   /**
@@ -107,6 +116,7 @@ export class Dispatcher<V extends RecordView, D> implements Disposable {
 
   /** A copy of the per-consumer counters. */
   stats(): ConsumerStats[] {
+    this.syncLost();
     return this.counters.map((c) => ({ ...c }));
   }
 
