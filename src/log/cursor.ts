@@ -16,7 +16,7 @@ import { InvalidOptionError, SnapshotBudgetError, SnapshotReleasedError } from "
 import type { AtomicLog } from "./log.ts";
 import type { LogState } from "./log-state.ts";
 import { PinLease } from "../shared/pin-lease.ts";
-import type { RecordView } from "../records/record-view.ts";
+import { INSPECT, type RecordView, label } from "../records/record-view.ts";
 import { RecordSpan } from "./span.ts";
 import { WindowState, readOldest, readWindow } from "../shared/window.ts";
 import { wakeParked } from "../shared/wake.ts";
@@ -337,6 +337,11 @@ export class Cursor<V extends RecordView, D> implements Disposable, AsyncIterabl
       if (view !== null) yield view;
       else await this.ready(250);
     }
+  }
+
+  /** `console.log(cursor)` shows its position and loss, not its buffers. */
+  [INSPECT](): unknown {
+    return label(`Cursor<${this.state.codec.name}>`, { sequence: this.sequence, lost: this.lost, released: this.released });
   }
 
   /** The log this cursor reads. */

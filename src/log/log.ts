@@ -7,6 +7,7 @@ import { forceClaim, isClaimed, releaseClaimOf, tryClaim } from "../shared/claim
 import { acknowledgeFor, cancelTakeover, recordFencedWriter, reserveTakeover } from "./writer-takeover.ts";
 import { ownerTag } from "../shared/thread.ts";
 import { WriterReleasedError, WriterTakeoverPendingError } from "../errors.ts";
+import { INSPECT, label } from "../records/record-view.ts";
 import { Cursor, type CursorOptions } from "./cursor.ts";
 import { attachState, makeHandle, type LogHandle } from "./handle.ts";
 import type { RecordCodec } from "../records/codec.ts";
@@ -371,6 +372,11 @@ export class AtomicLog<V extends RecordView, D> {
     if (typeof worker.addEventListener === "function") worker.addEventListener("close", recover);
     else if (typeof worker.on === "function") worker.on("exit", recover);
     else throw new InvalidOptionError("worker", worker, "a Worker with addEventListener or on");
+  }
+
+  /** `console.log(log)` shows the record, whether it is durable, and its stats, not its buffers. */
+  [INSPECT](): unknown {
+    return label(`AtomicLog<${this.state.codec.name}>`, { durable: this.isDurable, ...this.stats() });
   }
 
   /** A point-in-time summary, for monitoring. */

@@ -18,7 +18,7 @@ import { InvalidOptionError, SnapshotBudgetError, SnapshotReleasedError } from "
 import type { AtomicLog } from "./log.ts";
 import type { LogState } from "./log-state.ts";
 import { PinLease } from "../shared/pin-lease.ts";
-import type { RecordView } from "../records/record-view.ts";
+import { INSPECT, type RecordView, label } from "../records/record-view.ts";
 import type { SegmentStore } from "../store/segment-store.ts";
 import { SegmentChunk } from "./chunk.ts";
 import { SegmentsIterator } from "./view-iterator.ts";
@@ -323,6 +323,12 @@ export class Snapshot<V extends RecordView, D> implements Iterable<V>, Disposabl
       out.push(codec.read(view));
     });
     return out;
+  }
+
+  /** `console.log(snapshot)` shows its range, not its buffers. */
+  [INSPECT](): unknown {
+    if (this.released) return label(`Snapshot<${this.state.codec.name}>`, { released: true });
+    return label(`Snapshot<${this.state.codec.name}>`, { startSequence: this.startSequence, endSequence: this.endSequence, length: this.length, segments: this.segCount });
   }
 
   /** The log this snapshot was taken from. */

@@ -30,7 +30,7 @@ import { AtomicLogError, FingerprintMismatchError, InvalidOptionError, SequenceO
 import type { AtomicLog } from "./log.ts";
 import type { LogState } from "./log-state.ts";
 import { isPinned } from "../shared/pins.ts";
-import type { RecordView } from "../records/record-view.ts";
+import { INSPECT, type RecordView, label } from "../records/record-view.ts";
 import { RecordSpan } from "./span.ts";
 import { beginRoll, endRoll, holdsClaim, releaseClaim } from "../shared/claim.ts";
 import { WindowState, readWindow, writeWindow } from "../shared/window.ts";
@@ -655,6 +655,11 @@ export class Writer<V extends RecordView, D> implements Disposable {
   /** Whether this writer still holds the claim (false after a takeover, even before it notices). */
   holdsClaim(): boolean {
     return !this.released && holdsClaim(this.ctl, this.lease.tag, this.lease.nonce);
+  }
+
+  /** `console.log(writer)` shows its position and state, not its buffers. */
+  [INSPECT](): unknown {
+    return label(`Writer<${this.codec.name}>`, { nextSequence: this.nextSequence, released: this.released, takenOver: this.takenOver });
   }
 
   /** The log this writer appends to. */

@@ -10,6 +10,27 @@ import { Slab } from "./slab.ts";
 
 const EMPTY = Slab.of(new ArrayBuffer(0));
 
+/** The key Node's `util.inspect` and Bun's `console.log` call for a custom rendering. */
+export const INSPECT = Symbol.for("nodejs.util.inspect.custom");
+
+/** `fields` shown by `console.log` under the class-like name `name` (`Name { ... }`). */
+export function label(name: string, fields: object): object {
+  return Object.defineProperty(Object.assign(Object.create({ constructor: { name } }), fields), Symbol.toStringTag, { value: name });
+}
+
+/** A copy of `value` that JSON can hold: bigints (64-bit fields) become decimal strings, typed arrays plain arrays. */
+function jsonSafe(value: unknown): unknown {
+  if (typeof value === "bigint") return value.toString();
+  if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number | bigint>, jsonSafe);
+  if (Array.isArray(value)) return value.map(jsonSafe);
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = jsonSafe(v);
+    return out;
+  }
+  return value;
+}
+
 /** Static facts about a record layout that a view needs to check positioning. */
 export interface ViewLayout {
   /** Record name, for error messages. */
@@ -48,6 +69,25 @@ export abstract class RecordView {
 
   /** The record layout this view reads. */
   abstract get layout(): ViewLayout;
+
+  /** The record under the view, copied out as a plain object (as the codec's `read`). */
+  private plain(): unknown {
+    return (this.layout as unknown as { read(view: RecordView): unknown }).read(this);
+  }
+
+  /**
+   * The record as JSON can hold it, for `JSON.stringify(view)`: the codec's
+   * plain object, with 64-bit integer fields as decimal strings (JSON numbers
+   * cannot hold them exactly, and `JSON.stringify` throws on bigints).
+   */
+  toJSON(): unknown {
+    return jsonSafe(this.plain());
+  }
+
+  /** `console.log(view)` shows the record's fields, not the view's typed arrays. */
+  [INSPECT](): unknown {
+    return label(this.layout.name, this.plain() as object);
+  }
 
   /** The buffer the view currently reads. */
   get buffer(): ArrayBufferLike {
