@@ -13,7 +13,7 @@ import { attachState, makeHandle, type LogHandle } from "./handle.ts";
 import type { RecordCodec } from "../records/codec.ts";
 import { H, loadPair } from "../shared/control.ts";
 import { LogState } from "./log-state.ts";
-import { type LogOptions, resolveOptions } from "./options.ts";
+import { type LogOptions, checkOptionNames, resolveOptions } from "./options.ts";
 import type { RecordView } from "../records/record-view.ts";
 import { Snapshot } from "./snapshot.ts";
 import { WindowState, readWindow } from "../shared/window.ts";
@@ -84,6 +84,7 @@ export class AtomicLog<V extends RecordView, D> {
    */
   static create<V extends RecordView, D>(codec: RecordCodec<V, D>, options: LogOptions): AtomicLog<V, D> {
     checkCodec(codec);
+    checkOptionNames(options);
     return new AtomicLog(LogState.create(codec, resolveOptions(options, codec.byteLength)));
   }
 

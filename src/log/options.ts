@@ -89,6 +89,22 @@ function positiveInt(name: string, value: unknown, max: number, why = ""): numbe
   return value;
 }
 
+const LOG_OPTIONS = new Set(["retainedCapacity", "segmentCapacity", "snapshotBudget", "maxSnapshots", "initialSequence", "preTouch"]);
+
+/**
+ * Rejects option names `AtomicLog.create` does not know (a misspelt
+ * `snapshotBudjet` would otherwise be ignored without a word).
+ * @throws {InvalidOptionError} naming the unknown option.
+ */
+export function checkOptionNames(options: unknown): void {
+  if (options === null || typeof options !== "object") return; // resolveOptions names that case
+  for (const key of Object.keys(options)) {
+    if (!LOG_OPTIONS.has(key)) {
+      throw new InvalidOptionError(key, (options as Record<string, unknown>)[key], `no such option (known: ${[...LOG_OPTIONS].join(", ")})`);
+    }
+  }
+}
+
 /** Validates options for a record of `recordBytes` bytes. */
 export function resolveOptions(options: LogOptions, recordBytes: number): LogGeometry {
   if (options === null || typeof options !== "object") {

@@ -248,3 +248,19 @@ describe("released handles", () => {
     for (const bad of [-1, 1, 0.5, Number.NaN]) expect(() => snap.at(bad)).toThrow(RangeError);
   });
 });
+
+describe("option names", () => {
+  test("an unknown option (a misspelling, say) is an InvalidOptionError naming it and listing the known ones", () => {
+    for (const [key, value] of [["bogus", 1], ["snapshotBudjet", 8], ["durability", "none"]] as const) {
+      let error: unknown;
+      try {
+        AtomicLog.create(Trade, { retainedCapacity: 8, segmentCapacity: 4, [key]: value } as never);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(InvalidOptionError);
+      expect((error as InvalidOptionError).option).toBe(key);
+      expect((error as Error).message).toContain("snapshotBudget");
+    }
+  });
+});
