@@ -319,6 +319,14 @@ function mapControl(dir: string, codec: RecordCodec<RecordView, unknown> | Recor
   return { bytes, header, ctl };
 }
 
+/** Maps the pool files of the log whose (checked) control block is `ctl`; `fixNames` for the writer's process only. */
+function openPool(dir: string, ctl: Int32Array, codec: { readonly byteLength: number; readonly fingerprint: string }, fixNames: boolean): FileSegmentStore {
+  return FileSegmentStore.open(
+    { dir, poolSegments: ctl[H.POOL_SEGMENTS]!, segmentCapacity: ctl[H.SEGMENT_CAPACITY]!, recordBytes: codec.byteLength, fingerprint: fingerprintWords(codec.fingerprint) },
+    fixNames,
+  );
+}
+
 function openExisting<V extends RecordView, D>(
   codec: RecordCodec<V, D>,
   dir: string,
@@ -328,10 +336,7 @@ function openExisting<V extends RecordView, D>(
 ): LogState<V, D> {
   const { bytes, header, ctl } = mapControl(dir, codec);
   checkSameGeometry(dir, ctl, options);
-  const store = FileSegmentStore.open(
-    { dir, poolSegments: ctl[H.POOL_SEGMENTS]!, segmentCapacity: ctl[H.SEGMENT_CAPACITY]!, recordBytes: codec.byteLength, fingerprint: fingerprintWords(codec.fingerprint) },
-    true,
-  );
+  const store = openPool(dir, ctl, codec, true);
   const durable = new DurableState(dir, store, header, policy);
   const state = new LogState(codec, ctl, store, bell, durable);
   const boot = currentBootId();
@@ -388,10 +393,7 @@ function openReadOnly<V extends RecordView, D>(
 ): LogState<V, D> {
   const { header, ctl } = mapControl(dir, codec);
   checkSameGeometry(dir, ctl, options);
-  const store = FileSegmentStore.open(
-    { dir, poolSegments: ctl[H.POOL_SEGMENTS]!, segmentCapacity: ctl[H.SEGMENT_CAPACITY]!, recordBytes: codec.byteLength, fingerprint: fingerprintWords(codec.fingerprint) },
-    false,
-  );
+  const store = openPool(dir, ctl, codec, false);
   const durable = new DurableState(dir, store, header, policy);
   durable.readOnly = true;
   const state = new LogState(codec, ctl, store, bell, durable);
@@ -410,10 +412,7 @@ export function attachDurable<V extends RecordView, D>(codec: RecordCodec<V, D>,
     throw new InvalidHandleError("its durable part lacks the directory or the bell");
   }
   const { header, ctl } = mapControl(handle.dir, codec);
-  const store = FileSegmentStore.open(
-    { dir: handle.dir, poolSegments: ctl[H.POOL_SEGMENTS]!, segmentCapacity: ctl[H.SEGMENT_CAPACITY]!, recordBytes: codec.byteLength, fingerprint: fingerprintWords(codec.fingerprint) },
-    false,
-  );
+  const store = openPool(handle.dir, ctl, codec, false);
   const durable = new DurableState(handle.dir, store, header, checkDurability(handle.durability));
   durable.processSlot = handle.processSlot;
   durable.tagBase = handle.tagBase;
