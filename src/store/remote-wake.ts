@@ -21,9 +21,13 @@
  * read ends its wait at once. The writer reads the flags after it saw the
  * mark, so it bumps and wakes. Readers also re-check every RECHECK_MS, so a
  * waker that could not start delays a wake-up but never loses it.
+ * Checked under every interleaving (futexes modelled as Atomics.wait/notify on
+ * the same word, which have the same compare-and-block semantics) by
+ * test/interleave/scenarios/remote-wake.ts.
  */
+import { wakeParked } from "../shared/wake.ts";
 import { CF } from "./file-format.ts";
-import { futexAvailable, futexWake } from "./futex.ts";
+import { futexAvailable, futexWait, futexWake } from "./futex.ts";
 import { FLAGS, FLAG_PARKED, PROCESS_SLOTS, entryWord } from "./process-table.ts";
 
 /** Parked readers re-check this often even with a waker. */
@@ -38,9 +42,20 @@ export const BELL = {
   WORDS: 19,
 } as const;
 
+/** Blocks while `words[index]` holds `expected`, for at most `timeoutMs` (futex.ts `futexWait`). */
+export type WaitOnWord = (words: Int32Array, index: number, expected: number, timeoutMs: number) => void;
+/** Wakes every thread blocked on `words[index]` (futex.ts `futexWake`). */
+export type WakeOnWord = (words: Int32Array, index: number) => void;
+
+/** The waker waits in slices this long, so that a stop request is seen even without a wake. */
+const WAKER_SLICE_MS = 100;
+
 /** The writer's side: wakes the wakers of other processes with parked readers. */
 export class RemoteWake {
-  constructor(private readonly header: Int32Array) {}
+  constructor(
+    private readonly header: Int32Array,
+    private readonly wake: WakeOnWord = futexWake,
+  ) {}
 
   /** If another process has flagged parked readers, bumps WAKE and wakes every waiter on it. */
   poke(): void {
@@ -48,7 +63,7 @@ export class RemoteWake {
       if ((Atomics.load(this.header, entryWord(slot, FLAGS)) & FLAG_PARKED) === 0) continue;
       if (Atomics.load(this.header, entryWord(slot, 0)) === process.pid) continue;
       Atomics.add(this.header, CF.WAKE, 1);
-      futexWake(this.header, CF.WAKE);
+      this.wake(this.header, CF.WAKE);
       return;
     }
   }
@@ -67,13 +82,39 @@ export function listenForWakes(dir: string, slot: number, header: Int32Array, be
   } catch {
     return null;
   }
-  const seen = Atomics.load(header, CF.WAKE);
-  worker.postMessage({ dir, bell: bell.buffer, seen });
+  const stop = registerWaker(header, slot, bell, (seen) => worker.postMessage({ dir, bell: bell.buffer, seen }));
   (worker as { unref?: () => void }).unref?.();
+  return () => {
+    stop();
+    worker.terminate();
+  };
+}
+
+/**
+ * The order that makes the invariant hold: read WAKE, hand that value to the
+ * waker (`start`), and only then flag the process as having parked readers.
+ * Returns the first steps of stopping: unflag, and ask the waker to stop.
+ */
+export function registerWaker(header: Int32Array, slot: number, bell: Int32Array, start: (seen: number) => void): () => void {
+  start(Atomics.load(header, CF.WAKE));
   Atomics.or(header, entryWord(slot, FLAGS), FLAG_PARKED);
   return () => {
     Atomics.and(header, entryWord(slot, FLAGS), ~FLAG_PARKED);
     Atomics.store(bell, BELL.STOP, 1);
-    worker.terminate();
   };
+}
+
+/**
+ * The waker thread's loop (remote-wake-worker.ts): blocks on WAKE while it
+ * holds `seen`, and rings `bell` each time it changes, until asked to stop.
+ */
+export function runWaker(header: Int32Array, bell: Int32Array, seen: number, wait: WaitOnWord = futexWait): void {
+  while (Atomics.load(bell, BELL.STOP) === 0) {
+    wait(header, CF.WAKE, seen, WAKER_SLICE_MS);
+    const now = Atomics.load(header, CF.WAKE);
+    if (now === seen) continue;
+    seen = now;
+    Atomics.add(bell, BELL.RINGS, 1);
+    wakeParked(bell);
+  }
 }

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { H, controlGeometry } from "../shared/control.ts";
 import { CF, CONTROL_FILE, HEADER_BYTES, writePair } from "./file-format.ts";
 import { FileSegmentStore, flushPath } from "./file-store.ts";
-import { syncerWords as W } from "./syncer.ts";
+import { serveRequests } from "./syncer.ts";
 
 declare const self: Worker;
 
@@ -26,16 +26,9 @@ self.onmessage = (event: MessageEvent<{ dir: string; buffer: SharedArrayBuffer }
     { dir, poolSegments: pool, segmentCapacity: segCap, recordBytes: ctl[H.RECORD_BYTES]!, fingerprint: [header[CF.FINGERPRINT_HI]!, header[CF.FINGERPRINT_LO]!] },
     false,
   );
-  let synced = W.read(words, W.DONE_GEN, W.DONE_HI);
-  for (;;) {
-    const gen = Atomics.load(words, W.REQ_GEN);
-    if (Atomics.load(words, W.STOP) !== 0) break;
-    const target = W.read(words, W.REQ_GEN, W.REQ_HI);
-    if (target <= synced) {
-      Atomics.wait(words, W.REQ_GEN, gen);
-      continue;
-    }
-    try {
+  serveRequests(
+    words,
+    (synced, target) => {
       const names = store.syncNames();
       // The segments holding records in [synced, target): each one's directory entry names its file.
       const last = Math.ceil(target / segCap) - 1;
@@ -46,13 +39,6 @@ self.onmessage = (event: MessageEvent<{ dir: string; buffer: SharedArrayBuffer }
       flushPath(join(dir, CONTROL_FILE));
       writePair(header, CF.SYNCED_HI, target);
       flushPath(join(dir, CONTROL_FILE));
-      synced = target;
-      W.publish(words, W.DONE_GEN, W.DONE_HI, target);
-    } catch (error) {
-      Atomics.store(words, W.ERROR, W.errorCode((error as { errno?: string; code?: string }).errno ?? (error as { code?: string }).code));
-      Atomics.add(words, W.DONE_GEN, 2);
-      Atomics.notify(words, W.DONE_GEN);
-      Atomics.wait(words, W.REQ_GEN, gen, 1000);
-    }
-  }
+    },
+  );
 };

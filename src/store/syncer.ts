@@ -14,8 +14,12 @@
  * (the writer of each is a single thread at a time: the claimed writer for
  * the request, the syncer for the result), and an error word.
  *
- * Invariant: `syncedSequence` is stored only by the syncer while it runs
- * (one writer of the word), and only after the flushes that make it true.
+ * Invariants: `syncedSequence` is stored only by the syncer while it runs
+ * (one writer of the word), and only after the flushes that make it true;
+ * a sequence read behind either lock is one that was written, never halves of
+ * two (values cross 2^32); no request is left unserved while the syncer
+ * waits; `requestAndWait(S)` returns only once S is durable. Checked under
+ * every interleaving by test/interleave/scenarios/syncer.ts.
  */
 import { AtomicLogError, LogStorageError } from "../errors.ts";
 
@@ -33,7 +37,9 @@ function errorCode(errno: string | undefined): number {
   return at > 0 ? at : 1;
 }
 const STOP = 7;
-const WORDS = 8;
+/** Never written: the sequence lock's readers load it between tries (a spin-loop hint, as control.ts `pause`). */
+const PAUSE = 8;
+const WORDS = 9;
 
 const TWO_32 = 4294967296;
 
@@ -46,12 +52,49 @@ function publish(words: Int32Array, gen: number, at: number, value: number): voi
   Atomics.notify(words, gen);
 }
 
-/** Reads a sequence behind a sequence lock. */
+/** Reads a sequence behind a sequence lock: a value from one `publish`, never halves of two. */
 function read(words: Int32Array, gen: number, at: number): number {
   for (;;) {
     const g1 = Atomics.load(words, gen);
     const value = Atomics.load(words, at) * TWO_32 + (Atomics.load(words, at + 1) >>> 0);
     if ((g1 & 1) === 0 && Atomics.load(words, gen) === g1) return value;
+    Atomics.load(words, PAUSE);
+  }
+}
+
+/**
+ * The syncer's loop (syncer-worker.ts), until stopped: waits for a request
+ * above what is synced, calls `flush(synced, target)` to make [synced, target)
+ * durable, and only then publishes `target` as done. A failed flush publishes
+ * its error code and bumps the done generation (waking `requestAndWait`),
+ * then waits for a new request or a second before trying again.
+ *
+ * No request is missed: the loop reads the request generation before it reads
+ * the request, and waits only while the generation is unchanged, so a request
+ * published after the read ends the wait at once (`Atomics.wait` compares and
+ * blocks in one step).
+ */
+export function serveRequests(words: Int32Array, flush: (synced: number, target: number) => void): void {
+  let synced = read(words, DONE_GEN, DONE_HI);
+  for (;;) {
+    const gen = Atomics.load(words, REQ_GEN);
+    if (Atomics.load(words, STOP) !== 0) return;
+    const target = read(words, REQ_GEN, REQ_HI);
+    if (target <= synced) {
+      Atomics.wait(words, REQ_GEN, gen);
+      continue;
+    }
+    try {
+      flush(synced, target);
+      synced = target;
+      publish(words, DONE_GEN, DONE_HI, target);
+    } catch (error) {
+      const failure = error as { errno?: string; code?: string };
+      Atomics.store(words, ERROR, errorCode(failure.errno ?? failure.code));
+      Atomics.add(words, DONE_GEN, 2);
+      Atomics.notify(words, DONE_GEN);
+      Atomics.wait(words, REQ_GEN, gen, 1000);
+    }
   }
 }
 
@@ -104,10 +147,7 @@ export class Syncer {
 
   /** Starts the syncer of the log in `dir`, whose everything below `synced` is already durable. */
   static start(dir: string, synced: number): Syncer {
-    const buffer = new SharedArrayBuffer(WORDS * 4);
-    const words = new Int32Array(buffer);
-    publish(words, REQ_GEN, REQ_HI, synced);
-    publish(words, DONE_GEN, DONE_HI, synced);
+    const buffer = syncerBuffer(synced);
     let worker: Worker;
     try {
       worker = new Worker(new URL("./syncer-worker.ts", import.meta.url).href);
@@ -121,12 +161,26 @@ export class Syncer {
 
   /** Stops the worker (after its current flush). */
   stop(): void {
-    Atomics.store(this.link.words, STOP, 1);
-    Atomics.add(this.link.words, REQ_GEN, 2); // keeps the generation even: a wake-up, not a request
-    Atomics.notify(this.link.words, REQ_GEN);
+    requestStop(this.link.words);
     this.worker.terminate();
   }
 }
 
-/** The worker's side (syncer-worker.ts): waits for requests and publishes results. */
-export const syncerWords = { REQ_GEN, REQ_HI, DONE_GEN, DONE_HI, ERROR, STOP, publish, read, errorCode };
+/** The shared words of a new syncer, whose everything below `synced` is already durable. */
+export function syncerBuffer(synced: number): SharedArrayBuffer {
+  const buffer = new SharedArrayBuffer(WORDS * 4);
+  const words = new Int32Array(buffer);
+  publish(words, REQ_GEN, REQ_HI, synced);
+  publish(words, DONE_GEN, DONE_HI, synced);
+  return buffer;
+}
+
+/** Asks `serveRequests` to return (after its current flush), waking it if it waits. */
+export function requestStop(words: Int32Array): void {
+  Atomics.store(words, STOP, 1);
+  Atomics.add(words, REQ_GEN, 2); // keeps the generation even: a wake-up, not a request
+  Atomics.notify(words, REQ_GEN);
+}
+
+/** The words' layout, for the interleaving scenario. */
+export const syncerWords = { PAUSE, WORDS } as const;

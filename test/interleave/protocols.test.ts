@@ -34,6 +34,8 @@ const cases: [scenario: string, preemptions: number, what: string][] = [
   ["gap", 2, "skipTo: closed segments against a parked reader"],
   ["gap-jump", 2, "skipTo past the whole window against a parked reader"],
   ["process-reap", 2, "durable logs: reaping a dead process against a process retaking its entry"],
+  ["remote-wake", 2, "durable logs: a reader parked in another process, woken through the control file's futex word"],
+  ["syncer", 2, "durable logs: syncer requests and results behind sequence locks, across 2^32"],
 ];
 
 function report(r: ExploreResult): string {

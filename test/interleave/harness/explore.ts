@@ -82,6 +82,8 @@ interface StepInfo {
   prevKind: number;
   prevIndex: number;
   killable: number;
+  /** Enabled parties whose next access is the spin-loop hint (paused in a spin loop). */
+  spinning: number;
 }
 
 interface Footprint {
@@ -135,7 +137,7 @@ class Crew {
         sync: crew.sync.buffer,
         messages: crew.messages.buffer,
         control: setup.control,
-        pauseWord: PAUSE_WORD,
+        pauseWord: scenario.spec.pauseWord ?? PAUSE_WORD,
         scenarioUrl,
         shared: setup.shared,
         threadIds,
@@ -240,6 +242,7 @@ function runExecution(
       prevKind: sync[at + T.PREV_KIND]!,
       prevIndex: sync[at + T.PREV_INDEX]!,
       killable: sync[at + T.KILLABLE]!,
+      spinning: sync[at + T.SPINNING]!,
     });
   }
   const executed = Atomics.load(sync, EXEC_COUNT);
@@ -274,6 +277,20 @@ function runExecution(
 
 /** The word the library loads as a spin-loop hint (`pause()` in src/shared/control.ts). */
 const PAUSE_WORD = H.PAUSE;
+
+/** Whether choosing `p` at step `st` times out the wait that `p` (the party that ran last) just entered while another party could run. */
+function timesOutEarly(st: { prev: number; prevKind: number; enabled: number }, p: number): boolean {
+  return p === st.prev && st.prevKind === Op.RESUME && (st.enabled & ~(1 << p)) !== 0;
+}
+
+/**
+ * Whether choosing `p` at step `st`, after prev paused in a spin loop, hands the turn to another
+ * spinner while a party that is not spinning could run. Free, two parties spinning on a lock that
+ * a third holds would hand the turn to each other for ever; as a preemption it is still explored.
+ */
+function spinsAgain(st: StepInfo, p: number): boolean {
+  return st.prevKind === Op.PAUSE && p !== st.prev && (st.spinning & (1 << p)) !== 0 && (st.enabled & ~st.spinning & ~(1 << st.prev)) !== 0;
+}
 
 /** Whether `party`'s pending access (kind, index) conflicts with anything party `other` does. */
 function conflicts(footprints: Footprint[], other: number, kind: number, index: number): boolean {
@@ -379,6 +396,18 @@ export async function explore(scenarioUrl: string, options: ExploreOptions = {})
               if (p === st.choice || (st.enabled & (1 << p)) === 0) continue;
               // A party paused in a spin loop is not run again while another can make progress.
               if (p === st.prev && st.prevKind === Op.PAUSE) continue;
+              // Timing out the wait prev just entered, while another party could run, is a preemption too:
+              // free, it would let a party that waits in slices loop for ever (syncer.ts requestAndWait).
+              if (timesOutEarly(st, p)) {
+                if (preemptions + 1 > bound) continue;
+                alternatives.push(p);
+                continue;
+              }
+              if (spinsAgain(st, p)) {
+                if (preemptions + 1 > bound) continue;
+                alternatives.push(p);
+                continue;
+              }
               const preempts = prevRunnable && p !== st.prev && st.prevKind !== Op.PAUSE;
               // Running p before prev's pending access matters only if the two can conflict.
               if (preempts && (preemptions + 1 > bound || !conflicts(footprints, p, st.prevKind, st.prevIndex))) continue;
@@ -400,6 +429,7 @@ export async function explore(scenarioUrl: string, options: ExploreOptions = {})
           const prevRunnable = st.prev >= 0 && (st.enabled & (1 << st.prev)) !== 0;
           if (st.choice >= KILL) kills++;
           else if (prevRunnable && st.choice !== st.prev && st.prevKind !== Op.PAUSE) preemptions++;
+          else if (timesOutEarly(st, st.choice) || spinsAgain(st, st.choice)) preemptions++;
         }
       };
       const first = await run([]);

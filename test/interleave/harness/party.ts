@@ -7,9 +7,9 @@
  * first waits for this party's turn (see sync.ts), so the explorer decides
  * the order of every pair of accesses. Accesses to other memory (record
  * bytes, the scheduler's own block) are not scheduling points: they run as
- * part of the step before them. `Atomics.waitAsync` parks the party until a
- * hooked `Atomics.notify` on the same word wakes it, which is how a lost
- * wake-up shows up as a deadlock.
+ * part of the step before them. `Atomics.waitAsync` and `Atomics.wait` park
+ * the party until a hooked `Atomics.notify` on the same word wakes it, which
+ * is how a lost wake-up shows up as a deadlock.
  *
  * Static imports are hoisted, so this file imports only sync.ts (which never
  * imports the library) and loads the scenario dynamically after hooking.
@@ -129,15 +129,14 @@ hooked.notify = (a: Indexed, i: number, count?: number) => {
   }
   return woken;
 };
-hooked.wait = (a: Indexed, i: number) => {
-  if (wordOf(a, i) >= 0) throw new Error("Atomics.wait on the control block is not modelled (the library only uses waitAsync)");
-  return (realAtomics.wait as (...x: unknown[]) => unknown)(a, i);
-};
-hooked.waitAsync = (a: Indexed, i: number, expected: number, timeout?: number) => {
-  const w = wordOf(a, i);
-  if (w < 0) return (realAtomics.waitAsync as (...x: unknown[]) => unknown)(a, i, expected, timeout);
+/**
+ * A modelled wait on word `w` of the control block: parks this party until a hooked notify on
+ * the word (or, with a timeout, until the explorer chooses to time it out), and returns the
+ * outcome, synchronously.
+ */
+function modelledWait(a: Indexed, i: number, w: number, expected: number, timeout: number | undefined): "ok" | "not-equal" | "timed-out" {
   schedule(Op.WAIT, w);
-  if (realAtomics.load(a as unknown as Int32Array, i) !== expected) return { async: false, value: "not-equal" };
+  if (realAtomics.load(a as unknown as Int32Array, i) !== expected) return "not-equal";
   const timed = timeout !== undefined && timeout !== Number.POSITIVE_INFINITY;
   realAtomics.store(sync, pw(me, P.WAIT_INDEX), w);
   realAtomics.store(sync, pw(me, P.WAIT_RESULT), 0);
@@ -148,9 +147,20 @@ hooked.waitAsync = (a: Indexed, i: number, expected: number, timeout?: number) =
   decide(sync);
   waitTurn();
   realAtomics.store(sync, pw(me, P.STATE), State.RUNNING);
-  const result = realAtomics.load(sync, pw(me, P.WAIT_RESULT)) === 1 ? "ok" : "timed-out";
+  return realAtomics.load(sync, pw(me, P.WAIT_RESULT)) === 1 ? "ok" : "timed-out";
+}
+// A blocking wait: the library blocks threads only in its helper threads (the durable log's
+// waker, on a futex that scenarios model as this word's wait).
+hooked.wait = (a: Indexed, i: number, expected: number, timeout?: number) => {
+  const w = wordOf(a, i);
+  if (w < 0) return (realAtomics.wait as (...x: unknown[]) => unknown)(a, i, expected, timeout);
+  return modelledWait(a, i, w, expected, timeout);
+};
+hooked.waitAsync = (a: Indexed, i: number, expected: number, timeout?: number) => {
+  const w = wordOf(a, i);
+  if (w < 0) return (realAtomics.waitAsync as (...x: unknown[]) => unknown)(a, i, expected, timeout);
   // Returned synchronously: the library handles `{ async: false }` without awaiting.
-  return { async: false, value: result };
+  return { async: false, value: modelledWait(a, i, w, expected, timeout) };
 };
 (globalThis as { Atomics: unknown }).Atomics = hooked;
 

@@ -43,6 +43,11 @@ export interface ScenarioSpec<S extends { shared: unknown; control: SharedArrayB
   readonly parties: readonly Party[];
   /** Parties the explorer may kill at any step (at most one kill per execution). */
   readonly killable?: readonly number[];
+  /**
+   * The word (from the start of `control`) that the protocol loads as a spin-loop hint between
+   * tries; loading it tells the explorer the party is spinning. Default: the log's `H.PAUSE`.
+   */
+  readonly pauseWord?: number;
   /** Preemption bound (default 2): schedules with more context switches away from a runnable party are not tried. */
   readonly preemptions?: number;
   /**

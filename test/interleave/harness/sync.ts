@@ -107,9 +107,9 @@ export const Op = {
 export const PREFIX_BASE = PARTY_BASE + PARTY_WORDS * MAX_PARTIES;
 /** Trace: TRACE_WORDS per step, see {@link T}. */
 export const TRACE_BASE = PREFIX_BASE + MAX_STEPS;
-export const TRACE_WORDS = 6;
+export const TRACE_WORDS = 7;
 /** Offsets inside one trace entry. */
-export const T = { CHOICE: 0, ENABLED: 1, PREV: 2, PREV_KIND: 3, PREV_INDEX: 4, KILLABLE: 5 } as const;
+export const T = { CHOICE: 0, ENABLED: 1, PREV: 2, PREV_KIND: 3, PREV_INDEX: 4, KILLABLE: 5, SPINNING: 6 } as const;
 /** Executed operations, in order: party, kind, index (for footprints). */
 export const EXEC_BASE = TRACE_BASE + TRACE_WORDS * MAX_STEPS;
 export const EXEC_WORDS = 3;
@@ -214,6 +214,9 @@ export function decide(sync: Int32Array): void {
     RealAtomics.store(sync, at + T.PREV_KIND, prev >= 0 ? RealAtomics.load(sync, pw(prev, P.OP_KIND)) : -1);
     RealAtomics.store(sync, at + T.PREV_INDEX, prev >= 0 ? RealAtomics.load(sync, pw(prev, P.OP_INDEX)) : -1);
     RealAtomics.store(sync, at + T.KILLABLE, killable);
+    let spinning = 0;
+    for (let p = 0; p < parties; p++) if ((enabled & (1 << p)) !== 0 && RealAtomics.load(sync, pw(p, P.OP_KIND)) === Op.PAUSE) spinning |= 1 << p;
+    RealAtomics.store(sync, at + T.SPINNING, spinning);
     RealAtomics.store(sync, G.STEP, step + 1);
     if (choice >= KILL) {
       RealAtomics.store(sync, pw(choice - KILL, P.STATE), State.KILLED);
@@ -226,12 +229,18 @@ export function decide(sync: Int32Array): void {
   }
 }
 
-/** Keep running the previous party unless it finished, blocked or paused in a spin loop; else the lowest enabled other one. */
+/**
+ * Keep running the previous party unless it finished, blocked or paused in a spin loop; else the
+ * lowest other party that can run. A party in a timed wait is timed out only when nobody else can
+ * run (or when the explorer tries that as an alternative): timing it out at once, by default,
+ * would have a party that waits in slices for another spin without ever letting it run.
+ */
 function defaultChoice(sync: Int32Array, enabled: number, prev: number, parties: number): number {
-  const prevOk = prev >= 0 && (enabled & (1 << prev)) !== 0;
-  if (prevOk && RealAtomics.load(sync, pw(prev, P.OP_KIND)) !== Op.PAUSE) return prev;
-  for (let p = 0; p < parties; p++) {
-    if (p !== prev && (enabled & (1 << p)) !== 0) return p;
-  }
+  const runnable = (p: number) => (enabled & (1 << p)) !== 0 && RealAtomics.load(sync, pw(p, P.STATE)) !== State.BLOCKED_TIMED;
+  if (prev >= 0 && runnable(prev) && RealAtomics.load(sync, pw(prev, P.OP_KIND)) !== Op.PAUSE) return prev;
+  const spinning = (p: number) => RealAtomics.load(sync, pw(p, P.OP_KIND)) === Op.PAUSE;
+  for (let p = 0; p < parties; p++) if (p !== prev && runnable(p) && !spinning(p)) return p;
+  for (let p = 0; p < parties; p++) if (p !== prev && runnable(p)) return p;
+  for (let p = 0; p < parties; p++) if (p !== prev && (enabled & (1 << p)) !== 0) return p;
   return prev;
 }
