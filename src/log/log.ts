@@ -3,8 +3,8 @@
  * and snapshots. Any number of `AtomicLog` objects, in any number of workers,
  * can refer to the same shared memory.
  */
-import { forceClaim, isClaimed, releaseClaimOf, tryClaim } from "../shared/claim.ts";
-import { acknowledgeFor, cancelTakeover, recordFencedWriter, reserveTakeover } from "./writer-takeover.ts";
+import { forceClaim, isClaimed, tryClaim } from "../shared/claim.ts";
+import { cancelTakeover, recordFencedWriter, releaseDeadWriter, reserveTakeover } from "./writer-takeover.ts";
 import { ownerTag } from "../shared/thread.ts";
 import { WriterReleasedError, WriterTakeoverPendingError } from "../errors.ts";
 import { INSPECT, label } from "../records/record-view.ts";
@@ -352,8 +352,7 @@ export class AtomicLog<V extends RecordView, D> {
     }
     const st = this.state;
     const owner = st.tagBase + (threadId as number) + 1;
-    const writerReleased = releaseClaimOf(st.ctl, owner);
-    acknowledgeFor(st.ctl, owner);
+    const writerReleased = releaseDeadWriter(st.ctl, owner);
     const freed = st.pins.releaseOwnedBy(owner);
     return { writerReleased, pinsReleased: freed.slots, segmentsReturned: freed.segments };
   }

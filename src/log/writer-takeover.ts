@@ -35,6 +35,7 @@
 import { COUNT_MASK, COUNT_SEALED, H, countIndex } from "../shared/control.ts";
 import type { LogState } from "./log-state.ts";
 import { isPinned } from "../shared/pins.ts";
+import { releaseClaimOf } from "../shared/claim.ts";
 import type { RecordView } from "../records/record-view.ts";
 import { writeWindow } from "../shared/window.ts";
 import { wakeIfMarked } from "../shared/wake.ts";
@@ -141,6 +142,17 @@ export function acknowledgeFor(ctl: Int32Array, owner: number): void {
   const nonce = Atomics.load(ctl, H.QUARANTINE_EPOCH);
   if (nonce === 0 || Atomics.load(ctl, H.QUARANTINE_OWNER) !== owner) return;
   Atomics.compareExchange(ctl, H.QUARANTINE_EPOCH, nonce, 0);
+}
+
+/**
+ * Recovery of a writer thread `owner` that is dead (or, at a durable open, stale): frees the
+ * writer claim if `owner` still holds it, then acknowledges its quarantine (acknowledgeFor), in
+ * the order that `recovery-acknowledgement` proves. Returns whether the claim was freed.
+ */
+export function releaseDeadWriter(ctl: Int32Array, owner: number): boolean {
+  const released = releaseClaimOf(ctl, owner);
+  acknowledgeFor(ctl, owner);
+  return released;
 }
 
 /**

@@ -27,9 +27,8 @@
  */
 import { readFileSync } from "node:fs";
 import type { LogState } from "../log/log-state.ts";
-import { releaseClaimOf } from "../shared/claim.ts";
 import { H } from "../shared/control.ts";
-import { acknowledgeFor } from "../log/writer-takeover.ts";
+import { releaseDeadWriter } from "../log/writer-takeover.ts";
 import { AtomicLogError } from "../errors.ts";
 import { CF } from "./file-format.ts";
 
@@ -172,8 +171,7 @@ export function releaseOrphans(st: LogState<never, never>, header: Int32Array): 
   }
   const claim = Atomics.load(st.ctl, H.CLAIM) & ((1 << 29) - 1);
   if (claim !== 0 && !live(claim)) {
-    releaseClaimOf(st.ctl, claim);
-    acknowledgeFor(st.ctl, claim);
+    releaseDeadWriter(st.ctl, claim);
   }
   return released;
 }
@@ -185,8 +183,7 @@ function releaseEntry(st: LogState<never, never>, base: number): { pins: number;
   let writerReleased = false;
   const claim = Atomics.load(st.ctl, H.CLAIM) & ((1 << 29) - 1);
   if (claim >= base && claim < base + (1 << THREAD_BITS)) {
-    writerReleased = releaseClaimOf(st.ctl, claim);
-    acknowledgeFor(st.ctl, claim);
+    writerReleased = releaseDeadWriter(st.ctl, claim);
   }
   return { pins, writerReleased };
 }

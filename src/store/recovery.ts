@@ -36,8 +36,7 @@ import type { DurableState, DurableRecovery } from "./durable-state.ts";
 import { CF, HEADER_BYTES, SF, readPair, writePair } from "./file-format.ts";
 import { releaseOrphans } from "./process-table.ts";
 import { CLAIM_ROLLING } from "../shared/control.ts";
-import { releaseClaimOf } from "../shared/claim.ts";
-import { acknowledgeFor } from "../log/writer-takeover.ts";
+import { releaseDeadWriter } from "../log/writer-takeover.ts";
 
 /** Runs recovery; see the file comment. `closedCleanly`: the last writer process called close(). */
 export function recover(st: LogState<never, never>, durable: DurableState, sameBoot: boolean, closedCleanly: boolean): DurableRecovery {
@@ -54,8 +53,7 @@ export function recover(st: LogState<never, never>, durable: DurableState, sameB
     // directory, say).
     const claim = Atomics.load(st.ctl, H.CLAIM) & ~CLAIM_ROLLING;
     if (claim !== 0) {
-      releaseClaimOf(st.ctl, claim);
-      acknowledgeFor(st.ctl, claim);
+      releaseDeadWriter(st.ctl, claim);
     }
     report = verifyWindow(st, durable, window, synced);
   } else {
