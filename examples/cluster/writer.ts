@@ -23,8 +23,7 @@ const nc = await connect({ servers: url, name: "cluster demo writer" });
 const [writer, log] = AtomicLog.newClaimed(Tick, GEOMETRY);
 const bridge = await publish(log, { connection: nc, stream: STREAM, subject: SUBJECT, gated: true });
 
-let started: () => void;
-const start = new Promise<void>((resolve) => (started = resolve));
+const { promise: start, resolve: started } = Promise.withResolvers<void>();
 let stopping = false;
 void (async () => {
   for await (const line of console) {
