@@ -48,8 +48,11 @@ export interface ExplicitRetention {
  * in nanoseconds (0: unlimited).
  */
 export interface StreamLimits {
+  /** Most messages the stream keeps (-1: unlimited). */
   max_msgs: number;
+  /** Most bytes the stream keeps, as the server counts them: payload, headers, subject and framing (-1: unlimited). */
   max_bytes: number;
+  /** Most age of a message, in nanoseconds from when it was stored (0: unlimited). */
   max_age: number;
 }
 

@@ -6,7 +6,7 @@
  * (the replica's log, through a cursor), not the messages.
  *
  * BRIDGE_E2E_RECORDS overrides the count (default 10,000,000: measured at
- * 2.7 to 4.5 s in all on 2 vCPUs shared with other work, load average 3.4;
+ * 2.7 to 6.5 s in all on 2 vCPUs shared with other work, load average 2.5-3.4;
  * the test's own limit is 60 s).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
