@@ -50,6 +50,14 @@ console.log(`atomic-log cluster demo — one log, two processes, through NATS Je
 
 const storeDir = mkdtempSync(join(tmpdir(), "atomic-log-cluster-"));
 const children: Subprocess[] = [];
+// Ctrl-C must not leave a nats-server (or a child) running, nor its store behind.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    for (const child of children) child.kill("SIGKILL");
+    rmSync(storeDir, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
 let ok = false;
 try {
   const port = freePort();
