@@ -10,6 +10,7 @@
  */
 export { publish, Bridge, type PublishOptions, type BridgeStats, type StopOptions } from "./publish.ts";
 export { replica, Replica, type ReplicaOptions, type ReplicaStats } from "./replica.ts";
+export { windowLimits, type Retention, type ExplicitRetention, type StreamLimits } from "./retention.ts";
 export { BridgeHeaders, messageId, readMeta, type MessageMeta } from "./headers.ts";
 export { BridgeFencedError, BridgeStreamError, PayloadLengthError } from "./errors.ts";
 export type { ConnectOptions } from "./nats.ts";

@@ -6,6 +6,7 @@ import type { JetStreamManager, StoredMsg, StreamConfig, StreamInfo } from "@nat
 import { InvalidOptionError } from "../errors.ts";
 import { BridgeStreamError } from "./errors.ts";
 import { BridgeHeaders, readMeta, type MessageMeta } from "./headers.ts";
+import type { StreamLimits } from "./retention.ts";
 
 /** Where to reach NATS: servers to connect to (the bridge then owns and closes the connection), or a connection of yours (left open). */
 export interface ConnectOptions {
@@ -48,16 +49,19 @@ export async function link(options: ConnectOptions, name: string): Promise<Link>
 }
 
 /**
- * The stream's info, creating it if asked. A bridge's stream must carry only
- * its subject: the fence is the stream-wide `Nats-Expected-Last-Sequence`
- * (it lets a bridge keep many messages in flight, each expecting the one
- * before it), which any other subject's traffic would break.
+ * The stream's info, creating it if asked, with `limits` (from the bridge's
+ * `retention`; fields of a `create` object win). An existing stream is never
+ * changed. A bridge's stream must carry only its subject: the fence is the
+ * stream-wide `Nats-Expected-Last-Sequence` (it lets a bridge keep many
+ * messages in flight, each expecting the one before it), which any other
+ * subject's traffic would break.
  */
 export async function bridgeStream(
   jsm: JetStreamManager,
   stream: string,
   subject: string,
   create: boolean | Partial<StreamConfig>,
+  limits: StreamLimits | null = null,
 ): Promise<StreamInfo> {
   let info: StreamInfo | null = null;
   try {
@@ -67,8 +71,12 @@ export async function bridgeStream(
   }
   if (info === null) {
     const extra = typeof create === "object" ? create : {};
-    // Duplicate window: 2 min, the server's default, made explicit because re-sends rely on it.
-    info = await jsm.streams.add({ duplicate_window: 120e9, ...extra, name: stream, subjects: [subject] });
+    const maxAge = extra.max_age ?? limits?.max_age ?? 0;
+    // Duplicate window: 2 min, the server's default, made explicit because re-sends rely on it;
+    // the server refuses one longer than max_age, so a shorter max_age shortens it (re-sends
+    // come within seconds of a failure, and past the window they are checked byte for byte).
+    const duplicateWindow = maxAge > 0 ? Math.min(120e9, maxAge) : 120e9;
+    info = await jsm.streams.add({ duplicate_window: duplicateWindow, ...limits, ...extra, name: stream, subjects: [subject] });
   }
   const subjects = info.config.subjects ?? [];
   if (subjects.length !== 1 || subjects[0] !== subject) {

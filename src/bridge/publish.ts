@@ -34,6 +34,7 @@ import { FingerprintMismatchError, InvalidOptionError } from "../errors.ts";
 import { BridgeFencedError, BridgeStreamError } from "./errors.ts";
 import { BridgeHeaders, messageId, readMeta } from "./headers.ts";
 import { bridgeStream, link, storedAt, type ConnectOptions } from "./nats.ts";
+import { intendedLimits, limitsOf, limitsWarning, resolveRetention, type Retention, type StreamLimits } from "./retention.ts";
 
 /** Options of {@link publish}. */
 export interface PublishOptions extends ConnectOptions {
@@ -59,10 +60,21 @@ export interface PublishOptions extends ConnectOptions {
   ackTimeoutMs?: number;
   /**
    * Create the stream if it is missing: `true` (default) with a 2-minute
-   * duplicate window and file storage, an object of extra `StreamConfig`
-   * fields (e.g. `max_bytes`, `max_age`), or `false` to require it.
+   * duplicate window, file storage and the limits of `retention`, an object
+   * of extra `StreamConfig` fields (they win over `retention`'s), or `false`
+   * to require it.
    */
   createStream?: boolean | Partial<StreamConfig>;
+  /**
+   * The limits of a stream the bridge creates: `"window"` (default) mirrors
+   * the log's retention (`max_msgs` and `max_bytes` keep at least the window
+   * however the records were batched, `max_age` is a durable log's
+   * `retentionMs`); `"none"` sets none (the server's defaults: unlimited);
+   * `{ maxBytes, maxMsgs, maxAgeMs }` sets those (a missing one is unlimited).
+   * An existing stream is never changed: if its limits differ,
+   * `stats().limitsWarning` says how.
+   */
+  retention?: Retention;
   /**
    * Read through a gated cursor: the writer's `tryAppend`/`tryReserve` then
    * refuse rather than lap the bridge (plain `append` still laps it). Default false.
@@ -100,6 +112,10 @@ export interface BridgeStats {
   errors: number;
   /** The last failure's message, or null. */
   lastError: string | null;
+  /** The stream's limits when the bridge started (`max_age` in ns; -1 and 0: unlimited). */
+  streamLimits: StreamLimits;
+  /** How the stream's limits differ from what `retention` (and `createStream`) ask for, or null; the bridge never changes them. */
+  limitsWarning: string | null;
 }
 
 /** Options of {@link Bridge.stop}. */
@@ -147,6 +163,8 @@ export async function publish<V extends RecordView, D>(log: AtomicLog<V, D>, opt
   const rec = log.codec.byteLength;
   const S = log.segmentCapacity;
   let maxRecords = checkCount("maxRecordsPerMessage", options.maxRecordsPerMessage ?? S);
+  const create = options.createStream ?? true;
+  const intended = intendedLimits(resolveRetention(log, subject, options.retention), create);
   const { nc, owned } = await link(options, options.name ?? `atomic-log bridge ${stream}`);
   try {
     const maxPayload = nc.info?.max_payload ?? 1 << 20;
@@ -154,7 +172,9 @@ export async function publish<V extends RecordView, D>(log: AtomicLog<V, D>, opt
     if (fit < 1) throw new InvalidOptionError("codec", log.codec.name, `a record that fits the server's max_payload (${maxPayload} bytes)`);
     maxRecords = Math.min(maxRecords, S, fit);
     const jsm = await jetstreamManager(nc);
-    const info = await bridgeStream(jsm, stream, subject, options.createStream ?? true);
+    const info = await bridgeStream(jsm, stream, subject, create, intended);
+    const streamLimits = limitsOf(info.config);
+    const limits = { streamLimits, limitsWarning: limitsWarning(stream, streamLimits, intended) };
     const last = info.state.last_seq;
     let lostBase = 0;
     let from: CursorStart = options.from ?? "oldest";
@@ -185,7 +205,7 @@ export async function publish<V extends RecordView, D>(log: AtomicLog<V, D>, opt
       }
     }
     const cursor = log.cursor({ from, gated: options.gated ?? false });
-    return new Bridge(log, { nc, owned, js: jetstream(nc), jsm, stream, subject, cursor, last, lostBase, maxInFlight, maxRecords, ackTimeoutMs });
+    return new Bridge(log, { nc, owned, js: jetstream(nc), jsm, stream, subject, cursor, last, lostBase, maxInFlight, maxRecords, ackTimeoutMs, limits });
   } catch (error) {
     if (owned) await nc.close();
     throw error;
@@ -206,6 +226,7 @@ interface BridgeInit<V extends RecordView, D> {
   maxInFlight: number;
   maxRecords: number;
   ackTimeoutMs: number;
+  limits: Pick<BridgeStats, "streamLimits" | "limitsWarning">;
 }
 
 /**
@@ -275,6 +296,7 @@ export class Bridge<V extends RecordView, D> implements AsyncDisposable {
       duplicates: this.duplicates,
       errors: this.errors,
       lastError: this.lastError,
+      ...this.init.limits,
     };
   }
 
