@@ -164,6 +164,11 @@ export async function publish<V extends RecordView, D>(log: AtomicLog<V, D>, opt
   const S = log.segmentCapacity;
   let maxRecords = checkCount("maxRecordsPerMessage", options.maxRecordsPerMessage ?? S);
   const create = options.createStream ?? true;
+  // A full stream that refuses new messages would have the bridge re-send the same message for
+  // ever; a rolling log needs a stream that drops its oldest ones.
+  if (typeof create === "object" && create.discard === "new") {
+    throw new InvalidOptionError("createStream.discard", create.discard, '"old" (a bridge appends for ever: a stream that refuses new messages when full would stall it)');
+  }
   const intended = intendedLimits(resolveRetention(log, subject, options.retention), create);
   const { nc, owned } = await link(options, options.name ?? `atomic-log bridge ${stream}`);
   try {
@@ -173,6 +178,10 @@ export async function publish<V extends RecordView, D>(log: AtomicLog<V, D>, opt
     maxRecords = Math.min(maxRecords, S, fit);
     const jsm = await jetstreamManager(nc);
     const info = await bridgeStream(jsm, stream, subject, create, intended);
+    const limited = (info.config.max_msgs ?? -1) > 0 || (info.config.max_bytes ?? -1) > 0 || (info.config.max_age ?? 0) > 0 || (info.config.max_msgs_per_subject ?? -1) > 0;
+    if (info.config.discard === "new" && limited) {
+      throw new BridgeStreamError(stream, 'it has limits with discard "new": once full it would refuse every message and stall the bridge; use discard "old"');
+    }
     const streamLimits = limitsOf(info.config);
     const limits = { streamLimits, limitsWarning: limitsWarning(stream, streamLimits, intended) };
     const last = info.state.last_seq;

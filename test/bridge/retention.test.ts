@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { AtomicLog, InvalidOptionError } from "../../src/index.ts";
-import { publish, replica, windowLimits } from "../../src/bridge/index.ts";
+import { BridgeStreamError, publish, replica, windowLimits } from "../../src/bridge/index.ts";
 import { messageOverheadBound } from "../../src/bridge/retention.ts";
 import { Trade } from "../support/trade.ts";
 import { NatsServer, natsSkipReason } from "../support/nats-server.ts";
@@ -127,6 +127,18 @@ describe.skipIf(natsSkipReason !== null)("stream limits from the log's retention
     const none = await publish(log, { servers: server.url, stream: "OLD", subject: "old", retention: "none", createStream: false });
     expect(none.stats().limitsWarning).toBeNull();
     await none.stop();
+    writer.release();
+  });
+
+  test('discard "new" is refused: asked for, an InvalidOptionError; found on an existing limited stream, a BridgeStreamError', async () => {
+    const [writer, log] = AtomicLog.newClaimed(Trade, { retainedCapacity: 4096, segmentCapacity: 256 });
+    const asked = await publish(log, { servers: server.url, stream: "DNEW", subject: "dnew", createStream: { discard: "new" as never } }).catch((e: unknown) => e);
+    expect(asked).toBeInstanceOf(InvalidOptionError);
+    expect((asked as InvalidOptionError).option).toBe("createStream.discard");
+    await jsm.streams.add({ name: "DNEW2", subjects: ["dnew2"], max_msgs: 1000, discard: "new" as never });
+    const found = await publish(log, { servers: server.url, stream: "DNEW2", subject: "dnew2" }).catch((e: unknown) => e);
+    expect(found).toBeInstanceOf(BridgeStreamError);
+    expect((found as Error).message).toContain('discard "new"');
     writer.release();
   });
 
