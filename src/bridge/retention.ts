@@ -100,7 +100,7 @@ export function windowLimits<V extends RecordView, D>(log: AtomicLog<V, D>, subj
   const records = (log.retainedSegments + 1) * log.segmentCapacity;
   const perMessage = log.codec.byteLength + messageOverheadBound(log.codec.name, log.codec.fingerprint, log.segmentCapacity, subject);
   // The log's retention by age is stored in its control file, shared by every process that opens it.
-  const retentionMs = log.state.durable?.retentionMs ?? 0;
+  const retentionMs = log.retentionMs;
   return {
     max_msgs: records,
     max_bytes: records * perMessage,

@@ -145,6 +145,14 @@ export class AtomicLog<V extends RecordView, D> {
   }
 
   /**
+   * Durable logs: the time retention in ms (`retentionMs` at open; segments whose last record is
+   * older leave at `writer.cleanup()`), or 0 for none. Always 0 for a log in memory.
+   */
+  get retentionMs(): number {
+    return this.state.durable?.retentionMs ?? 0;
+  }
+
+  /**
    * Durable logs: records below this sequence are checksummed and on disk
    * (they survive a power loss). Null for a log in memory.
    */

@@ -244,6 +244,7 @@ describe("retention by time", () => {
     writer.release();
     log.close();
     const again = open(dir, {});
+    expect(again.retentionMs).toBe(60_000); // stored in the control file
     expect(checkAll(again)).toEqual([64, 70]);
     const w2 = again.tryClaimWriter()!;
     // The stored retention (60 s) applies after reopening: nothing recent expires at rolls.
@@ -253,6 +254,7 @@ describe("retention by time", () => {
     again.close();
     // A short retention, set at open, expires at the next roll on its own.
     const short = open(dir, { retentionMs: 20 });
+    expect(short.retentionMs).toBe(20);
     const w3 = short.tryClaimWriter()!;
     await Bun.sleep(40);
     for (let s = 120; s < 130; s++) w3.append(tradeFor(s)); // rolls into segment 8 at 128
