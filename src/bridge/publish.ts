@@ -25,14 +25,14 @@
  * writer that laps it makes the cursor skip ahead and count the loss, which
  * the next message's `Atomic-Log-Lost` header and `stats().lost` report.
  */
-import { headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type PubAck, type StreamConfig } from "@nats-io/jetstream";
 import type { AtomicLog } from "../log/log.ts";
 import type { Cursor, CursorStart } from "../log/cursor.ts";
 import type { RecordView } from "../records/record-view.ts";
 import { FingerprintMismatchError, InvalidOptionError } from "../errors.ts";
 import { BridgeFencedError, BridgeStreamError } from "./errors.ts";
-import { BridgeHeaders, messageId, readMeta } from "./headers.ts";
+import { BridgeHeaders, checkHeaderValue, MessageHeaders, messageId, readMeta } from "./headers.ts";
 import { bridgeStream, link, storedAt, type ConnectOptions } from "./nats.ts";
 
 /** Options of {@link publish}. */
@@ -115,8 +115,8 @@ interface Pending {
   first: number;
   count: number;
   payload: Uint8Array;
-  headers: MsgHdrs;
-  msgId: string;
+  /** Everything the message carries besides its payload, the id and the expectation included: a re-send sends the same bytes. */
+  headers: MessageHeaders;
   /** The stream sequence this message expects to be the last one; it is stored at expect + 1. */
   expect: number;
   promise: Promise<void>;
@@ -220,6 +220,7 @@ export class Bridge<V extends RecordView, D> implements AsyncDisposable {
   private readonly init: BridgeInit<V, D>;
   private readonly cursor: Cursor<V, D>;
   private readonly fingerprint: string;
+  private readonly recordName: string;
   private readonly recBytes: number;
   /** Sent and not yet acknowledged, oldest first. */
   private readonly queue: Pending[] = [];
@@ -249,7 +250,8 @@ export class Bridge<V extends RecordView, D> implements AsyncDisposable {
     this.log = log;
     this.init = init;
     this.cursor = init.cursor;
-    this.fingerprint = log.codec.fingerprint;
+    this.fingerprint = checkHeaderValue(BridgeHeaders.Fingerprint, log.codec.fingerprint);
+    this.recordName = checkHeaderValue(BridgeHeaders.Record, log.codec.name);
     this.recBytes = log.codec.byteLength;
     this.expectNext = init.last;
     this.ackedStreamSeq = init.last;
@@ -384,20 +386,25 @@ export class Bridge<V extends RecordView, D> implements AsyncDisposable {
   }
 
   private send(first: number, count: number, payload: Uint8Array): void {
-    const h = headers();
-    h.set(BridgeHeaders.Record, this.log.codec.name);
-    h.set(BridgeHeaders.Fingerprint, this.fingerprint);
-    h.set(BridgeHeaders.Sequence, String(first));
-    h.set(BridgeHeaders.Count, String(count));
-    h.set(BridgeHeaders.Lost, String(this.init.lostBase + this.cursor.lost));
-    h.set(BridgeHeaders.SegmentCapacity, String(this.log.segmentCapacity));
+    const expect = this.expectNext++;
+    // The id and the expectation are headers like ours (the client's msgID/expect options would
+    // set them on this object at every send, through its slow set()).
+    const headers = new MessageHeaders({
+      [BridgeHeaders.Record]: this.recordName,
+      [BridgeHeaders.Fingerprint]: this.fingerprint,
+      [BridgeHeaders.Sequence]: first,
+      [BridgeHeaders.Count]: count,
+      [BridgeHeaders.Lost]: this.init.lostBase + this.cursor.lost,
+      [BridgeHeaders.SegmentCapacity]: this.log.segmentCapacity,
+      [BridgeHeaders.MsgId]: messageId(this.fingerprint, first),
+      [BridgeHeaders.ExpectedLastSequence]: expect,
+    });
     const entry: Pending = {
       first,
       count,
       payload,
-      headers: h,
-      msgId: messageId(this.fingerprint, first),
-      expect: this.expectNext++,
+      headers,
+      expect,
       promise: Promise.resolve(),
       settled: false,
       ack: null,
@@ -413,8 +420,6 @@ export class Bridge<V extends RecordView, D> implements AsyncDisposable {
     entry.error = null;
     entry.promise = this.init.js
       .publish(this.init.subject, entry.payload, {
-        msgID: entry.msgId,
-        expect: { lastSequence: entry.expect },
         headers: entry.headers,
         timeout: this.init.ackTimeoutMs,
       })

@@ -11,6 +11,7 @@ import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
 import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { AtomicLog, FingerprintMismatchError, type Writer } from "../../src/index.ts";
 import { BridgeFencedError, BridgeHeaders, PayloadLengthError, publish, readMeta, replica, type Bridge } from "../../src/bridge/index.ts";
+import { MessageHeaders } from "../../src/bridge/headers.ts";
 import { Trade, type TradeData, type TradeView } from "../support/trade.ts";
 import { NatsServer, natsSkipReason } from "../support/nats-server.ts";
 
@@ -95,6 +96,23 @@ test("the runtime never imports the bridge or a NATS package (atomic-log keeps z
   expect(offenders).toEqual([]);
 });
 
+test("MessageHeaders encodes exactly what the client's headers() would, once, and again after a change", () => {
+  const values = { [BridgeHeaders.Record]: "Trade", [BridgeHeaders.Sequence]: 1024, [BridgeHeaders.MsgId]: "0123456789abcdef:1024", [BridgeHeaders.ExpectedLastSequence]: 7 };
+  const ours = new MessageHeaders(values);
+  const theirs = headers();
+  for (const [k, v] of Object.entries(values)) theirs.set(k, String(v));
+  const wire = ours.encode();
+  expect(new TextDecoder().decode(wire)).toBe(new TextDecoder().decode((theirs as unknown as { encode(): Uint8Array }).encode()));
+  expect(ours.encode()).toBe(wire); // cached: a re-send sends the same bytes
+  expect(ours.get(BridgeHeaders.Sequence)).toBe("1024");
+  ours.set(BridgeHeaders.ExpectedLastSequence, "8");
+  theirs.set(BridgeHeaders.ExpectedLastSequence, "8");
+  expect(new TextDecoder().decode(ours.encode())).toBe(new TextDecoder().decode((theirs as unknown as { encode(): Uint8Array }).encode()));
+  ours.delete(BridgeHeaders.Record);
+  expect(ours.has(BridgeHeaders.Record)).toBe(false);
+  expect(new TextDecoder().decode(ours.encode())).not.toContain("Trade");
+});
+
 describe.skipIf(natsSkipReason !== null)("NATS JetStream bridge (real nats-server)", () => {
   let server: NatsServer;
   let nc: NatsConnection;
@@ -119,6 +137,19 @@ describe.skipIf(natsSkipReason !== null)("NATS JetStream bridge (real nats-serve
       await acked(bridge, writer.nextSequence);
     }
     expect(bridge.stats().messages).toBe(5);
+    // Every header of a stored message, the id and the fence included.
+    const jsm = await jetstreamManager(nc);
+    for (let seq = 1; seq <= 5; seq++) {
+      const h = (await jsm.streams.getMessage("E2E", { seq }))!.header;
+      expect(h.get(BridgeHeaders.Record)).toBe(Trade.name);
+      expect(h.get(BridgeHeaders.Fingerprint)).toBe(Trade.fingerprint);
+      expect(h.get(BridgeHeaders.Sequence)).toBe(String(seq - 1));
+      expect(h.get(BridgeHeaders.Count)).toBe("1");
+      expect(h.get(BridgeHeaders.Lost)).toBe("0");
+      expect(h.get(BridgeHeaders.SegmentCapacity)).toBe(String(geometry.segmentCapacity));
+      expect(h.get(BridgeHeaders.MsgId)).toBe(`${Trade.fingerprint}:${seq - 1}`);
+      expect(h.get(BridgeHeaders.ExpectedLastSequence)).toBe(String(seq - 1));
+    }
     // High rate: runs of up to a segment.
     const N = 100_000;
     await appendUpTo(writer, N);
