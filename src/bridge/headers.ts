@@ -104,6 +104,69 @@ export function readMeta(h: MsgHdrs | undefined): MessageMeta {
   };
 }
 
+/**
+ * Reads a received message's bridge headers straight from its header bytes.
+ * The client's own `msg.headers` decodes every header through `append()`,
+ * which canonicalises and searches every key: that was the replica's largest
+ * cost after copying the records (about 18% of its CPU time). Same result as
+ * `readMeta(msg.headers)` (a key is matched exactly, its first value counts,
+ * values are trimmed), which it falls back to if the client does not keep the
+ * bytes where this version does.
+ */
+export function readMessageMeta(m: { headers?: MsgHdrs }): MessageMeta {
+  const raw = rawHeaderBytes(m);
+  return raw === undefined ? readMeta(m.headers) : raw === null ? readMeta(undefined) : parseMeta(raw);
+}
+
+/**
+ * A received message's encoded headers (`NATS/1.0\r\n...`), null if it has
+ * none, or undefined if the client's message is not laid out as in
+ * `@nats-io/nats-core` 3.x (a JetStream message's `msg`, holding `_rdata`,
+ * the headers and payload, and `_msg.hdr`, the headers' length or -1).
+ */
+export function rawHeaderBytes(m: object): Uint8Array | null | undefined {
+  const msg = (m as { msg?: { _rdata?: unknown; _msg?: { hdr?: unknown } } }).msg;
+  const data = msg?._rdata;
+  const hdr = msg?._msg?.hdr;
+  if (!(data instanceof Uint8Array) || typeof hdr !== "number" || hdr > data.byteLength) return undefined;
+  return hdr < 0 ? null : data.subarray(0, hdr);
+}
+
+const decoder = new TextDecoder();
+const metaKeys = new Map<string, keyof MessageMeta>([
+  [BridgeHeaders.Record, "record"],
+  [BridgeHeaders.Fingerprint, "fingerprint"],
+  [BridgeHeaders.Sequence, "first"],
+  [BridgeHeaders.Count, "count"],
+  [BridgeHeaders.Lost, "lost"],
+  [BridgeHeaders.SegmentCapacity, "segmentCapacity"],
+]);
+
+/** {@link readMeta} of encoded headers, as the client's decoder would read them (its first line is the status line). */
+export function parseMeta(raw: Uint8Array): MessageMeta {
+  const text = decoder.decode(raw);
+  const found: Partial<Record<keyof MessageMeta, string>> = {};
+  // Line by line after the status line, "key: value": the key up to the first colon, as is; the value trimmed.
+  let at = text.indexOf("\r\n");
+  while (at >= 0) {
+    const start = at + 2;
+    at = text.indexOf("\r\n", start);
+    const line = at >= 0 ? text.slice(start, at) : text.slice(start);
+    const colon = line.indexOf(":");
+    if (colon < 0) continue;
+    const field = metaKeys.get(line.slice(0, colon));
+    if (field !== undefined && found[field] === undefined) found[field] = line.slice(colon + 1).trim();
+  }
+  return {
+    record: found.record ?? "",
+    fingerprint: found.fingerprint ?? "",
+    first: count(found.first),
+    count: count(found.count),
+    lost: count(found.lost),
+    segmentCapacity: count(found.segmentCapacity),
+  };
+}
+
 /** A header value as a safe non-negative integer, or NaN ("", "1.5", "-1", "1e3" and overflow are all NaN). */
 function count(value: string | undefined): number {
   if (value === undefined || !/^\d{1,16}$/.test(value)) return Number.NaN;

@@ -11,7 +11,8 @@ import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
 import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { AtomicLog, FingerprintMismatchError, type Writer } from "../../src/index.ts";
 import { BridgeFencedError, BridgeHeaders, PayloadLengthError, publish, readMeta, replica, type Bridge } from "../../src/bridge/index.ts";
-import { MessageHeaders } from "../../src/bridge/headers.ts";
+import { MessageHeaders, parseMeta, rawHeaderBytes, readMessageMeta } from "../../src/bridge/headers.ts";
+import { MsgHdrsImpl } from "@nats-io/transport-node";
 import { Trade, type TradeData, type TradeView } from "../support/trade.ts";
 import { NatsServer, natsSkipReason } from "../support/nats-server.ts";
 
@@ -113,6 +114,29 @@ test("MessageHeaders encodes exactly what the client's headers() would, once, an
   expect(new TextDecoder().decode(ours.encode())).not.toContain("Trade");
 });
 
+test("parseMeta reads encoded headers exactly as readMeta reads the client's decoding of them", () => {
+  const cases = [
+    "NATS/1.0\r\nAtomic-Log-Record: Trade\r\nAtomic-Log-Fingerprint: 0123456789abcdef\r\nAtomic-Log-Sequence: 1024\r\nAtomic-Log-Count: 3\r\nAtomic-Log-Lost: 0\r\nAtomic-Log-Segment-Capacity: 1024\r\nNats-Msg-Id: x:1024\r\n\r\n",
+    // values trimmed, keys not; the first of repeated keys; other case is another key; no colon, empty values, odd numbers
+    "NATS/1.0\r\nAtomic-Log-Sequence:   7  \r\nAtomic-Log-Sequence: 8\r\natomic-log-count: 5\r\nAtomic-Log-Count:6\r\nno colon here\r\nAtomic-Log-Lost:\r\nAtomic-Log-Segment-Capacity: 1e3\r\nconstructor: 1\r\n__proto__: 2\r\n\r\n",
+    "NATS/1.0 503 No Responders\r\n\r\n",
+    "NATS/1.0\r\nAtomic-Log-Count: 99999999999999999\r\nAtomic-Log-Record: a:b: c\r\n\r\n",
+  ];
+  for (const text of cases) {
+    const bytes = new TextEncoder().encode(text);
+    expect(parseMeta(bytes)).toEqual(readMeta(MsgHdrsImpl.decode(bytes)));
+  }
+  // A key the client refuses (a blank in it: its decoder throws) is a line that names none of ours.
+  const odd = new TextEncoder().encode("NATS/1.0\r\nAtomic-Log-Count : 6\r\nAtomic-Log-Count: 5\r\n\r\n");
+  expect(() => MsgHdrsImpl.decode(odd)).toThrow();
+  expect(parseMeta(odd).count).toBe(5);
+  // Without the client's internals (another version), the public headers are read.
+  const h = headers();
+  h.set(BridgeHeaders.Count, "4");
+  expect(readMessageMeta({ headers: h }).count).toBe(4);
+  expect(readMessageMeta({}).count).toBeNaN();
+});
+
 describe.skipIf(natsSkipReason !== null)("NATS JetStream bridge (real nats-server)", () => {
   let server: NatsServer;
   let nc: NatsConnection;
@@ -150,6 +174,10 @@ describe.skipIf(natsSkipReason !== null)("NATS JetStream bridge (real nats-serve
       expect(h.get(BridgeHeaders.MsgId)).toBe(`${Trade.fingerprint}:${seq - 1}`);
       expect(h.get(BridgeHeaders.ExpectedLastSequence)).toBe(String(seq - 1));
     }
+    // The replica reads received headers from their bytes: this client keeps them where it expects.
+    const probe = await (await jetstream(nc).consumers.get("E2E", { deliver_policy: DeliverPolicy.All })).next({ expires: 1000 });
+    expect(rawHeaderBytes(probe!)).toBeInstanceOf(Uint8Array);
+    expect(readMessageMeta(probe!)).toEqual(readMeta(probe!.headers));
     // High rate: runs of up to a segment.
     const N = 100_000;
     await appendUpTo(writer, N);
