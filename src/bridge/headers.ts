@@ -133,38 +133,35 @@ export function rawHeaderBytes(m: object): Uint8Array | null | undefined {
 }
 
 const decoder = new TextDecoder();
-const metaKeys = new Map<string, keyof MessageMeta>([
-  [BridgeHeaders.Record, "record"],
-  [BridgeHeaders.Fingerprint, "fingerprint"],
-  [BridgeHeaders.Sequence, "first"],
-  [BridgeHeaders.Count, "count"],
-  [BridgeHeaders.Lost, "lost"],
-  [BridgeHeaders.SegmentCapacity, "segmentCapacity"],
-]);
+/** `\r\n<name>:` for each bridge header: where its line starts in encoded headers. */
+const lineStart = Object.fromEntries(Object.entries(BridgeHeaders).map(([k, v]) => [k, `\r\n${v}:`])) as Record<keyof typeof BridgeHeaders, string>;
 
 /** {@link readMeta} of encoded headers, as the client's decoder would read them (its first line is the status line). */
 export function parseMeta(raw: Uint8Array): MessageMeta {
   const text = decoder.decode(raw);
-  const found: Partial<Record<keyof MessageMeta, string>> = {};
-  // Line by line after the status line, "key: value": the key up to the first colon, as is; the value trimmed.
-  let at = text.indexOf("\r\n");
-  while (at >= 0) {
-    const start = at + 2;
-    at = text.indexOf("\r\n", start);
-    const line = at >= 0 ? text.slice(start, at) : text.slice(start);
-    const colon = line.indexOf(":");
-    if (colon < 0) continue;
-    const field = metaKeys.get(line.slice(0, colon));
-    if (field !== undefined && found[field] === undefined) found[field] = line.slice(colon + 1).trim();
-  }
   return {
-    record: found.record ?? "",
-    fingerprint: found.fingerprint ?? "",
-    first: count(found.first),
-    count: count(found.count),
-    lost: count(found.lost),
-    segmentCapacity: count(found.segmentCapacity),
+    record: headerValue(text, lineStart.Record) ?? "",
+    fingerprint: headerValue(text, lineStart.Fingerprint) ?? "",
+    first: count(headerValue(text, lineStart.Sequence)),
+    count: count(headerValue(text, lineStart.Count)),
+    lost: count(headerValue(text, lineStart.Lost)),
+    segmentCapacity: count(headerValue(text, lineStart.SegmentCapacity)),
   };
+}
+
+/**
+ * The first value of a header in encoded headers, trimmed, or undefined;
+ * `needle` is `\r\n<key>:` (see {@link lineStart}).
+ * A line is `key:value` with the key up to the line's first colon, so the
+ * first line that starts with `key:` is the key's first value (names hold no
+ * colon, values no line break; the status line never follows a line break).
+ */
+function headerValue(text: string, needle: string): string | undefined {
+  const at = text.indexOf(needle);
+  if (at < 0) return undefined;
+  const from = at + needle.length;
+  const end = text.indexOf("\r\n", from);
+  return (end < 0 ? text.slice(from) : text.slice(from, end)).trim();
 }
 
 /** A header value as a safe non-negative integer, or NaN ("", "1.5", "-1", "1e3" and overflow are all NaN). */
