@@ -8,10 +8,11 @@
  *   bun --cpu-prof --cpu-prof-dir=/tmp/prof bench/probes/bridge-profile.ts bridge
  */
 import { readFileSync } from "node:fs";
-import { connect, headers } from "@nats-io/transport-node";
+import { connect } from "@nats-io/transport-node";
 import { DeliverPolicy, jetstream, jetstreamManager, type PubAck } from "@nats-io/jetstream";
 import { AtomicLog } from "../../src/index.ts";
-import { BridgeHeaders, publish, replica } from "../../src/bridge/index.ts";
+import { BridgeHeaders, messageId, publish, replica } from "../../src/bridge/index.ts";
+import { MessageHeaders } from "../../src/bridge/headers.ts";
 import { Trade } from "../../src/generated/market.ts";
 import { NatsServer } from "../../test/support/nats-server.ts";
 
@@ -42,14 +43,17 @@ async function raw(subject: string, withHeaders: boolean) {
     if (inflight.length >= WINDOW) await inflight.shift();
     const p = payloads[i]!;
     if (withHeaders) {
-      const h = headers();
-      h.set(BridgeHeaders.Record, Trade.name);
-      h.set(BridgeHeaders.Fingerprint, Trade.fingerprint);
-      h.set(BridgeHeaders.Sequence, String(first));
-      h.set(BridgeHeaders.Count, String(p.byteLength / Trade.byteLength));
-      h.set(BridgeHeaders.Lost, "0");
-      h.set(BridgeHeaders.SegmentCapacity, String(SEG));
-      inflight.push(js.publish(subject, p, { headers: h, msgID: `${Trade.fingerprint}:${first}`, expect: { lastSequence: i } }));
+      const h = new MessageHeaders({
+        [BridgeHeaders.Record]: Trade.name,
+        [BridgeHeaders.Fingerprint]: Trade.fingerprint,
+        [BridgeHeaders.Sequence]: first,
+        [BridgeHeaders.Count]: p.byteLength / Trade.byteLength,
+        [BridgeHeaders.Lost]: 0,
+        [BridgeHeaders.SegmentCapacity]: SEG,
+        [BridgeHeaders.MsgId]: messageId(Trade.fingerprint, first),
+        [BridgeHeaders.ExpectedLastSequence]: i,
+      });
+      inflight.push(js.publish(subject, p, { headers: h }));
     } else inflight.push(js.publish(subject, p));
     first += p.byteLength / Trade.byteLength;
   }
@@ -85,7 +89,7 @@ for (let r = 0; r < ROUNDS; r++) {
   const c = process.cpuUsage(c0);
   const s = serverCpu() - s0;
   const msgs = payloads.length;
-  console.log(`${which} r${r}: ${((N / ms) / 1e3).toFixed(2)} M rec/s, client CPU ${((c.user + c.system) / msgs).toFixed(1)} µs/msg (${(((c.user + c.system) / 1000) / ms * 100).toFixed(0)}% of wall), server CPU ${((s * 1000) / msgs).toFixed(1)} µs/msg, wall ${(ms * 1000 / msgs).toFixed(1)} µs/msg`);
+  console.log(`${which} r${r}: ${((N / ms) / 1e3).toFixed(2)} M rec/s, client CPU ${((c.user + c.system) / msgs).toFixed(1)} µs/msg (user ${(c.user / msgs).toFixed(0)}, sys ${(c.system / msgs).toFixed(0)}) (${(((c.user + c.system) / 1000) / ms * 100).toFixed(0)}% of wall), server CPU ${((s * 1000) / msgs).toFixed(1)} µs/msg, wall ${(ms * 1000 / msgs).toFixed(1)} µs/msg`);
   local?.close();
   if (!consuming) await jsm.streams.delete(stream);
 }

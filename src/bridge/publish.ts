@@ -323,7 +323,9 @@ export class Bridge<V extends RecordView, D> implements AsyncDisposable {
     try {
       for (;;) {
         if (this.abort) break;
-        if (await this.settle()) continue;
+        // settle() only when the oldest message has its answer: an async call per turn of the
+        // loop was a promise and a microtask per message for nothing.
+        if (this.queue.length > 0 && this.queue[0]!.settled && (await this.settle())) continue;
         if (this.state === "stopping" && this.queue.length === 0 && this.cursor.sequence >= this.stopAt) break;
         if (this.queue.length < this.init.maxInFlight) {
           const span = this.cursor.take(this.init.maxRecords);
@@ -426,15 +428,15 @@ export class Bridge<V extends RecordView, D> implements AsyncDisposable {
       .then(
         (ack) => {
           entry.ack = ack;
+          entry.settled = true;
+          this.kick();
         },
         (error: unknown) => {
           entry.error = error;
+          entry.settled = true;
+          this.kick();
         },
-      )
-      .finally(() => {
-        entry.settled = true;
-        this.kick();
-      });
+      );
   }
 
   /**
