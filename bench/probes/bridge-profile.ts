@@ -22,7 +22,7 @@ const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const SEG = 1024;
 const WINDOW = 32;
 const server = await NatsServer.start();
-const nc = await connect({ servers: server.url });
+const nc = await connect({ servers: server.url, noAsyncTraces: true });
 const js = jetstream(nc);
 const jsm = await jetstreamManager(nc);
 const [writer, log] = AtomicLog.newClaimed(Trade, { retainedCapacity: N, segmentCapacity: SEG });
@@ -68,6 +68,7 @@ for (let r = 0; r < ROUNDS; r++) {
   const stream = consuming ? "SRC" : `S${r}`;
   if (!consuming) await jsm.streams.add({ name: stream, subjects: [stream.toLowerCase()], duplicate_window: 120e9 });
   const local = which === "replica" ? AtomicLog.create(Trade, { retainedCapacity: N, segmentCapacity: SEG }) : null;
+  const f0 = process.resourceUsage();
   const c0 = process.cpuUsage();
   const s0 = serverCpu();
   const t0 = performance.now();
@@ -87,9 +88,12 @@ for (let r = 0; r < ROUNDS; r++) {
   } else await raw(stream.toLowerCase(), which === "rawh");
   const ms = performance.now() - t0;
   const c = process.cpuUsage(c0);
+  const f1 = process.resourceUsage();
+  const faults = (f1.minorPageFault - f0.minorPageFault) / payloads.length;
+  const csw = (f1.voluntaryContextSwitches + f1.involuntaryContextSwitches - f0.voluntaryContextSwitches - f0.involuntaryContextSwitches) / payloads.length;
   const s = serverCpu() - s0;
   const msgs = payloads.length;
-  console.log(`${which} r${r}: ${((N / ms) / 1e3).toFixed(2)} M rec/s, client CPU ${((c.user + c.system) / msgs).toFixed(1)} µs/msg (user ${(c.user / msgs).toFixed(0)}, sys ${(c.system / msgs).toFixed(0)}) (${(((c.user + c.system) / 1000) / ms * 100).toFixed(0)}% of wall), server CPU ${((s * 1000) / msgs).toFixed(1)} µs/msg, wall ${(ms * 1000 / msgs).toFixed(1)} µs/msg`);
+  console.log(`${which} r${r}: ${((N / ms) / 1e3).toFixed(2)} M rec/s, client CPU ${((c.user + c.system) / msgs).toFixed(1)} µs/msg (user ${(c.user / msgs).toFixed(0)}, sys ${(c.system / msgs).toFixed(0)}) (${(((c.user + c.system) / 1000) / ms * 100).toFixed(0)}% of wall), faults ${faults.toFixed(1)}/msg, ctx switches ${csw.toFixed(2)}/msg, server CPU ${((s * 1000) / msgs).toFixed(1)} µs/msg, wall ${(ms * 1000 / msgs).toFixed(1)} µs/msg`);
   local?.close();
   if (!consuming) await jsm.streams.delete(stream);
 }
