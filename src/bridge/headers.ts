@@ -39,7 +39,7 @@ export const BridgeHeaders = {
 export class MessageHeaders extends MsgHdrsImpl {
   #wire: Uint8Array | null = null;
 
-  /** @param values Header values by name: numbers, or strings without CR/LF (see {@link checkHeaderValue}). */
+  /** @param values Header values by name: numbers, or strings without CR/LF (see {@link isHeaderValue}). */
   constructor(values: Record<string, string | number>) {
     super();
     for (const k in values) this.headers.set(k, [String(values[k])]);
@@ -65,10 +65,9 @@ export class MessageHeaders extends MsgHdrsImpl {
   }
 }
 
-/** `value`, if it can be a header value as it is (no CR or LF, no surrounding blanks: what the client's `set` would trim or refuse). */
-export function checkHeaderValue(name: string, value: string): string {
-  if (/[\r\n]/.test(value) || value.trim() !== value) throw new TypeError(`header ${name}: ${JSON.stringify(value)} is not a valid header value`);
-  return value;
+/** Whether `value` can be a header value as it is (no CR or LF, no surrounding blanks: what the client's `set` would refuse or trim). */
+export function isHeaderValue(value: string): boolean {
+  return !/[\r\n]/.test(value) && value.trim() === value;
 }
 
 /** What a bridge message's headers say, with NaN for a number that is missing or not a non-negative integer. */

@@ -32,7 +32,7 @@ import type { Cursor, CursorStart } from "../log/cursor.ts";
 import type { RecordView } from "../records/record-view.ts";
 import { FingerprintMismatchError, InvalidOptionError } from "../errors.ts";
 import { BridgeFencedError, BridgeStreamError } from "./errors.ts";
-import { BridgeHeaders, checkHeaderValue, MessageHeaders, messageId, readMeta } from "./headers.ts";
+import { BridgeHeaders, isHeaderValue, MessageHeaders, messageId, readMeta } from "./headers.ts";
 import { bridgeStream, link, storedAt, type ConnectOptions } from "./nats.ts";
 
 /** Options of {@link publish}. */
@@ -147,6 +147,10 @@ export async function publish<V extends RecordView, D>(log: AtomicLog<V, D>, opt
   const rec = log.codec.byteLength;
   const S = log.segmentCapacity;
   let maxRecords = checkCount("maxRecordsPerMessage", options.maxRecordsPerMessage ?? S);
+  // Headers are built without the client's checks (see MessageHeaders): check their fixed values once.
+  if (!isHeaderValue(log.codec.name) || !isHeaderValue(log.codec.fingerprint)) {
+    throw new InvalidOptionError("codec", log.codec.name, "a record whose name and fingerprint can be header values (no CR/LF, no surrounding blanks)");
+  }
   const { nc, owned } = await link(options, options.name ?? `atomic-log bridge ${stream}`);
   try {
     const maxPayload = nc.info?.max_payload ?? 1 << 20;
@@ -250,8 +254,8 @@ export class Bridge<V extends RecordView, D> implements AsyncDisposable {
     this.log = log;
     this.init = init;
     this.cursor = init.cursor;
-    this.fingerprint = checkHeaderValue(BridgeHeaders.Fingerprint, log.codec.fingerprint);
-    this.recordName = checkHeaderValue(BridgeHeaders.Record, log.codec.name);
+    this.fingerprint = log.codec.fingerprint;
+    this.recordName = log.codec.name;
     this.recBytes = log.codec.byteLength;
     this.expectNext = init.last;
     this.ackedStreamSeq = init.last;

@@ -114,6 +114,13 @@ test("MessageHeaders encodes exactly what the client's headers() would, once, an
   expect(new TextDecoder().decode(ours.encode())).not.toContain("Trade");
 });
 
+test("a record whose name cannot be a header value is refused before connecting (headers are built without the client's checks)", async () => {
+  const log = AtomicLog.create(Trade, geometry);
+  const bad = Object.create(log, { codec: { value: { byteLength: Trade.byteLength, name: "Trade\r\nX-Injected: 1", fingerprint: Trade.fingerprint } } }) as typeof log;
+  await expect(publish(bad, { servers: "nats://127.0.0.1:1", stream: "S", subject: "s" })).rejects.toMatchObject({ option: "codec" });
+  log.close();
+});
+
 test("parseMeta reads encoded headers exactly as readMeta reads the client's decoding of them", () => {
   const cases = [
     "NATS/1.0\r\nAtomic-Log-Record: Trade\r\nAtomic-Log-Fingerprint: 0123456789abcdef\r\nAtomic-Log-Sequence: 1024\r\nAtomic-Log-Count: 3\r\nAtomic-Log-Lost: 0\r\nAtomic-Log-Segment-Capacity: 1024\r\nNats-Msg-Id: x:1024\r\n\r\n",
