@@ -43,8 +43,8 @@ import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 import { DeliverPolicy, jetstream, jetstreamManager, type PubAck } from "@nats-io/jetstream";
 import { AtomicLog } from "../src/index.ts";
-import { BridgeHeaders, messageId, publish, replica } from "../src/bridge/index.ts";
-import { MessageHeaders } from "../src/bridge/headers.ts";
+import { publish, replica } from "../src/bridge/index.ts";
+import { BridgeMessageHeaders } from "../src/bridge/headers.ts";
 import { Trade } from "../src/generated/market.ts";
 import { NatsServer, natsSkipReason } from "../test/support/nats-server.ts";
 import { median, percentile, perRound, printTable, range, stats, type Row } from "./support/report.ts";
@@ -107,20 +107,8 @@ async function timed(run: () => Promise<void>): Promise<Sample> {
 
 async function rawPublish(subject: string, withHeaders: boolean): Promise<Sample> {
   // The bridge's headers for every message, built before the clock starts (the same bytes it sends).
-  const hdrs = withHeaders
-    ? payloads.map((p, i) =>
-        new MessageHeaders({
-          [BridgeHeaders.Record]: Trade.name,
-          [BridgeHeaders.Fingerprint]: Trade.fingerprint,
-          [BridgeHeaders.Sequence]: i * SEG,
-          [BridgeHeaders.Count]: p.byteLength / Trade.byteLength,
-          [BridgeHeaders.Lost]: 0,
-          [BridgeHeaders.SegmentCapacity]: SEG,
-          [BridgeHeaders.MsgId]: messageId(Trade.fingerprint, i * SEG),
-          [BridgeHeaders.ExpectedLastSequence]: i,
-        }),
-      )
-    : null;
+  const template = new BridgeMessageHeaders(Trade.name, Trade.fingerprint, SEG);
+  const hdrs = withHeaders ? payloads.map((p, i) => template.message(i * SEG, p.byteLength / Trade.byteLength, 0, i)) : null;
   if (hdrs) for (const h of hdrs) h.encode();
   return timed(async () => {
     const inflight: Promise<PubAck>[] = [];

@@ -11,8 +11,8 @@ import { readFileSync } from "node:fs";
 import { connect } from "@nats-io/transport-node";
 import { DeliverPolicy, jetstream, jetstreamManager, type PubAck } from "@nats-io/jetstream";
 import { AtomicLog } from "../../src/index.ts";
-import { BridgeHeaders, messageId, publish, replica } from "../../src/bridge/index.ts";
-import { MessageHeaders } from "../../src/bridge/headers.ts";
+import { publish, replica } from "../../src/bridge/index.ts";
+import { BridgeMessageHeaders } from "../../src/bridge/headers.ts";
 import { Trade } from "../../src/generated/market.ts";
 import { NatsServer } from "../../test/support/nats-server.ts";
 
@@ -36,6 +36,7 @@ const serverCpu = () => {
   const f = readFileSync(`/proc/${server.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
   return (Number(f[11]) + Number(f[12])) * 10; // ms (USER_HZ 100)
 };
+const template = new BridgeMessageHeaders(Trade.name, Trade.fingerprint, SEG);
 async function raw(subject: string, withHeaders: boolean) {
   const inflight: Promise<PubAck>[] = [];
   let first = 0;
@@ -43,16 +44,7 @@ async function raw(subject: string, withHeaders: boolean) {
     if (inflight.length >= WINDOW) await inflight.shift();
     const p = payloads[i]!;
     if (withHeaders) {
-      const h = new MessageHeaders({
-        [BridgeHeaders.Record]: Trade.name,
-        [BridgeHeaders.Fingerprint]: Trade.fingerprint,
-        [BridgeHeaders.Sequence]: first,
-        [BridgeHeaders.Count]: p.byteLength / Trade.byteLength,
-        [BridgeHeaders.Lost]: 0,
-        [BridgeHeaders.SegmentCapacity]: SEG,
-        [BridgeHeaders.MsgId]: messageId(Trade.fingerprint, first),
-        [BridgeHeaders.ExpectedLastSequence]: i,
-      });
+      const h = template.message(first, p.byteLength / Trade.byteLength, 0, i);
       inflight.push(js.publish(subject, p, { headers: h }));
     } else inflight.push(js.publish(subject, p));
     first += p.byteLength / Trade.byteLength;

@@ -32,7 +32,7 @@ import type { Cursor, CursorStart } from "../log/cursor.ts";
 import type { RecordView } from "../records/record-view.ts";
 import { FingerprintMismatchError, InvalidOptionError } from "../errors.ts";
 import { BridgeFencedError, BridgeStreamError } from "./errors.ts";
-import { BridgeHeaders, isHeaderValue, MessageHeaders, messageId, readMeta } from "./headers.ts";
+import { BridgeMessageHeaders, isHeaderValue, readMeta, type MessageHeaders } from "./headers.ts";
 import { bridgeStream, link, storedAt, type ConnectOptions } from "./nats.ts";
 
 /** Options of {@link publish}. */
@@ -224,7 +224,7 @@ export class Bridge<V extends RecordView, D> implements AsyncDisposable {
   private readonly init: BridgeInit<V, D>;
   private readonly cursor: Cursor<V, D>;
   private readonly fingerprint: string;
-  private readonly recordName: string;
+  private readonly headers: BridgeMessageHeaders;
   private readonly recBytes: number;
   /** Sent and not yet acknowledged, oldest first. */
   private readonly queue: Pending[] = [];
@@ -255,7 +255,7 @@ export class Bridge<V extends RecordView, D> implements AsyncDisposable {
     this.init = init;
     this.cursor = init.cursor;
     this.fingerprint = log.codec.fingerprint;
-    this.recordName = log.codec.name;
+    this.headers = new BridgeMessageHeaders(log.codec.name, log.codec.fingerprint, log.segmentCapacity);
     this.recBytes = log.codec.byteLength;
     this.expectNext = init.last;
     this.ackedStreamSeq = init.last;
@@ -394,17 +394,8 @@ export class Bridge<V extends RecordView, D> implements AsyncDisposable {
   private send(first: number, count: number, payload: Uint8Array): void {
     const expect = this.expectNext++;
     // The id and the expectation are headers like ours (the client's msgID/expect options would
-    // set them on this object at every send, through its slow set()).
-    const headers = new MessageHeaders({
-      [BridgeHeaders.Record]: this.recordName,
-      [BridgeHeaders.Fingerprint]: this.fingerprint,
-      [BridgeHeaders.Sequence]: first,
-      [BridgeHeaders.Count]: count,
-      [BridgeHeaders.Lost]: this.init.lostBase + this.cursor.lost,
-      [BridgeHeaders.SegmentCapacity]: this.log.segmentCapacity,
-      [BridgeHeaders.MsgId]: messageId(this.fingerprint, first),
-      [BridgeHeaders.ExpectedLastSequence]: expect,
-    });
+    // set them on the headers at every send, through its slow set()).
+    const headers = this.headers.message(first, count, this.init.lostBase + this.cursor.lost, expect);
     const entry: Pending = {
       first,
       count,

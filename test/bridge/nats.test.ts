@@ -11,7 +11,7 @@ import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
 import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { AtomicLog, FingerprintMismatchError, type Writer } from "../../src/index.ts";
 import { BridgeFencedError, BridgeHeaders, PayloadLengthError, publish, readMeta, replica, type Bridge } from "../../src/bridge/index.ts";
-import { MessageHeaders, parseMeta, rawHeaderBytes, readMessageMeta } from "../../src/bridge/headers.ts";
+import { BridgeMessageHeaders, MessageHeaders, parseMeta, rawHeaderBytes, readMessageMeta } from "../../src/bridge/headers.ts";
 import { MsgHdrsImpl } from "@nats-io/transport-node";
 import { Trade, type TradeData, type TradeView } from "../support/trade.ts";
 import { NatsServer, natsSkipReason } from "../support/nats-server.ts";
@@ -112,6 +112,21 @@ test("MessageHeaders encodes exactly what the client's headers() would, once, an
   ours.delete(BridgeHeaders.Record);
   expect(ours.has(BridgeHeaders.Record)).toBe(false);
   expect(new TextDecoder().decode(ours.encode())).not.toContain("Trade");
+  // A bridge's template: every header, as the client decodes it.
+  const m = new BridgeMessageHeaders("Trade", "0123456789abcdef", 1024).message(2048, 17, 3, 41);
+  const decoded = MsgHdrsImpl.decode(m.encode());
+  expect(Object.fromEntries([...decoded].map(([k, v]) => [k, v]))).toEqual({
+    [BridgeHeaders.Record]: ["Trade"],
+    [BridgeHeaders.Fingerprint]: ["0123456789abcdef"],
+    [BridgeHeaders.SegmentCapacity]: ["1024"],
+    [BridgeHeaders.Sequence]: ["2048"],
+    [BridgeHeaders.Count]: ["17"],
+    [BridgeHeaders.Lost]: ["3"],
+    [BridgeHeaders.MsgId]: ["0123456789abcdef:2048"],
+    [BridgeHeaders.ExpectedLastSequence]: ["41"],
+  });
+  expect(m.get(BridgeHeaders.Count)).toBe("17");
+  expect(parseMeta(m.encode())).toEqual(readMeta(decoded));
 });
 
 test("a record whose name cannot be a header value is refused before connecting (headers are built without the client's checks)", async () => {
