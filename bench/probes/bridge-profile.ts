@@ -59,7 +59,7 @@ if (consuming) {
 for (let r = 0; r < ROUNDS; r++) {
   const stream = consuming ? "SRC" : `S${r}`;
   if (!consuming) await jsm.streams.add({ name: stream, subjects: [stream.toLowerCase()], duplicate_window: 120e9 });
-  const local = which === "replica" ? AtomicLog.create(Trade, { retainedCapacity: N, segmentCapacity: SEG }) : null;
+  const local = which === "replica" ? AtomicLog.create(Trade, { retainedCapacity: Number(process.env.REP_CAP ?? N), segmentCapacity: SEG }) : null;
   const f0 = process.resourceUsage();
   const c0 = process.cpuUsage();
   const s0 = serverCpu();
