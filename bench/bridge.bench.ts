@@ -54,7 +54,7 @@ import { median, percentile, perRound, printTable, range, stats, type Row } from
 
 const quick = process.env.BENCH_QUICK === "1";
 const N = quick ? 500_000 : 2_000_000;
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (quick ? 3 : 9));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (quick ? 3 : 11));
 const SEG = 1024;
 const WINDOW = 32;
 
