@@ -1,8 +1,14 @@
 /**
- * Probe (not part of `bun run bench`): where the bridge spends its time
- * against raw publishing. Runs one case (argv[2]: raw | rawh | bridge) ROUNDS
- * times against a fresh nats-server and prints wall rate, this process's CPU
- * time per message and the server's CPU time per message (from /proc).
+ * Probe (not part of `bun run bench`): where the bridge and the replica spend
+ * their time against raw publishing and a raw replay. Runs one case (argv[2]:
+ * raw | rawh | bridge | replay | replica) ROUNDS times (default 5) over N
+ * records (default 2,000,000) against a fresh nats-server, and prints per
+ * round the wall rate, this process's CPU time per message (user/sys), its
+ * page faults and context switches per message, and the server's CPU time
+ * per message (from /proc). rawh sends the bridge's headers (built per
+ * message); replay/replica consume a stream published once by rawh, the
+ * replica into a log of REP_CAP records (default N). One case per process,
+ * so CPU profiles stay apart:
  *
  *   bun bench/probes/bridge-profile.ts bridge
  *   bun --cpu-prof --cpu-prof-dir=/tmp/prof bench/probes/bridge-profile.ts bridge
