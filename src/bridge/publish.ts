@@ -25,14 +25,14 @@
  * writer that laps it makes the cursor skip ahead and count the loss, which
  * the next message's `Atomic-Log-Lost` header and `stats().lost` report.
  */
-import { headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type PubAck, type StreamConfig } from "@nats-io/jetstream";
 import type { AtomicLog } from "../log/log.ts";
 import type { Cursor, CursorStart } from "../log/cursor.ts";
 import type { RecordView } from "../records/record-view.ts";
 import { FingerprintMismatchError, InvalidOptionError } from "../errors.ts";
 import { BridgeFencedError, BridgeStreamError } from "./errors.ts";
-import { BridgeHeaders, messageId, readMeta } from "./headers.ts";
+import { BridgeMessageHeaders, isHeaderValue, readMeta, type MessageHeaders } from "./headers.ts";
 import { bridgeStream, link, storedAt, type ConnectOptions } from "./nats.ts";
 import { intendedLimits, limitsOf, limitsWarning, resolveRetention, type Retention, type StreamLimits } from "./retention.ts";
 
@@ -131,8 +131,8 @@ interface Pending {
   first: number;
   count: number;
   payload: Uint8Array;
-  headers: MsgHdrs;
-  msgId: string;
+  /** Everything the message carries besides its payload, the id and the expectation included: a re-send sends the same bytes. */
+  headers: MessageHeaders;
   /** The stream sequence this message expects to be the last one; it is stored at expect + 1. */
   expect: number;
   promise: Promise<void>;
@@ -144,6 +144,8 @@ interface Pending {
 /** NATS's JetStream error code for a refused `Nats-Expected-Last-Sequence`. */
 const WRONG_LAST_SEQUENCE = 10071;
 const HEADER_ROOM = 1024;
+/** Payloads from this size on are written one per client flush (see the loop in `run`): half the client's 32 KiB flush threshold. */
+const YIELD_BYTES = 16 * 1024;
 
 /**
  * Starts bridging `log` to the JetStream stream `options.stream`: resumes
@@ -163,6 +165,10 @@ export async function publish<V extends RecordView, D>(log: AtomicLog<V, D>, opt
   const rec = log.codec.byteLength;
   const S = log.segmentCapacity;
   let maxRecords = checkCount("maxRecordsPerMessage", options.maxRecordsPerMessage ?? S);
+  // Headers are built without the client's checks (see MessageHeaders): check their fixed values once.
+  if (!isHeaderValue(log.codec.name) || !isHeaderValue(log.codec.fingerprint)) {
+    throw new InvalidOptionError("codec", log.codec.name, "a record whose name and fingerprint can be header values (no CR/LF, no surrounding blanks)");
+  }
   const create = options.createStream ?? true;
   // A full stream that refuses new messages would have the bridge re-send the same message for
   // ever; a rolling log needs a stream that drops its oldest ones.
@@ -250,6 +256,7 @@ export class Bridge<V extends RecordView, D> implements AsyncDisposable {
   private readonly init: BridgeInit<V, D>;
   private readonly cursor: Cursor<V, D>;
   private readonly fingerprint: string;
+  private readonly headers: BridgeMessageHeaders;
   private readonly recBytes: number;
   /** Sent and not yet acknowledged, oldest first. */
   private readonly queue: Pending[] = [];
@@ -280,6 +287,7 @@ export class Bridge<V extends RecordView, D> implements AsyncDisposable {
     this.init = init;
     this.cursor = init.cursor;
     this.fingerprint = log.codec.fingerprint;
+    this.headers = new BridgeMessageHeaders(log.codec.name, log.codec.fingerprint, log.segmentCapacity);
     this.recBytes = log.codec.byteLength;
     this.expectNext = init.last;
     this.ackedStreamSeq = init.last;
@@ -352,7 +360,9 @@ export class Bridge<V extends RecordView, D> implements AsyncDisposable {
     try {
       for (;;) {
         if (this.abort) break;
-        if (await this.settle()) continue;
+        // settle() only when the oldest message has its answer: an async call per turn of the
+        // loop was a promise and a microtask per message for nothing.
+        if (this.queue.length > 0 && this.queue[0]!.settled && (await this.settle())) continue;
         if (this.state === "stopping" && this.queue.length === 0 && this.cursor.sequence >= this.stopAt) break;
         if (this.queue.length < this.init.maxInFlight) {
           const span = this.cursor.take(this.init.maxRecords);
@@ -362,6 +372,13 @@ export class Bridge<V extends RecordView, D> implements AsyncDisposable {
             const bytes = this.payload(span.length * this.recBytes);
             bytes.set(new Uint8Array(span.view.buffer, span.base, bytes.byteLength));
             this.send(span.startSequence, span.length, bytes);
+            // Let the client write a large message before the next one: it flushes in a microtask
+            // queued by the publish, or inline once 32 KiB are pending, packing every pending
+            // message into one new buffer first. Back-to-back full runs made it pack two 32 KiB
+            // messages at a time: 12% more CPU per message and 10% less throughput (measured in
+            // one process against the same loop without this line, 12 and 16 interleaved rounds),
+            // where raw publishing writes one per flush. Small messages still go out together.
+            if (bytes.byteLength >= YIELD_BYTES) await null;
             continue;
           }
         }
@@ -415,20 +432,16 @@ export class Bridge<V extends RecordView, D> implements AsyncDisposable {
   }
 
   private send(first: number, count: number, payload: Uint8Array): void {
-    const h = headers();
-    h.set(BridgeHeaders.Record, this.log.codec.name);
-    h.set(BridgeHeaders.Fingerprint, this.fingerprint);
-    h.set(BridgeHeaders.Sequence, String(first));
-    h.set(BridgeHeaders.Count, String(count));
-    h.set(BridgeHeaders.Lost, String(this.init.lostBase + this.cursor.lost));
-    h.set(BridgeHeaders.SegmentCapacity, String(this.log.segmentCapacity));
+    const expect = this.expectNext++;
+    // The id and the expectation are headers like ours (the client's msgID/expect options would
+    // set them on the headers at every send, through its slow set()).
+    const headers = this.headers.message(first, count, this.init.lostBase + this.cursor.lost, expect);
     const entry: Pending = {
       first,
       count,
       payload,
-      headers: h,
-      msgId: messageId(this.fingerprint, first),
-      expect: this.expectNext++,
+      headers,
+      expect,
       promise: Promise.resolve(),
       settled: false,
       ack: null,
@@ -444,23 +457,21 @@ export class Bridge<V extends RecordView, D> implements AsyncDisposable {
     entry.error = null;
     entry.promise = this.init.js
       .publish(this.init.subject, entry.payload, {
-        msgID: entry.msgId,
-        expect: { lastSequence: entry.expect },
         headers: entry.headers,
         timeout: this.init.ackTimeoutMs,
       })
       .then(
         (ack) => {
           entry.ack = ack;
+          entry.settled = true;
+          this.kick();
         },
         (error: unknown) => {
           entry.error = error;
+          entry.settled = true;
+          this.kick();
         },
-      )
-      .finally(() => {
-        entry.settled = true;
-        this.kick();
-      });
+      );
   }
 
   /**

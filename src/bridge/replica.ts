@@ -20,7 +20,7 @@ import type { RecordView } from "../records/record-view.ts";
 import type { DurableLogOptions } from "../store/durable-open.ts";
 import { FingerprintMismatchError, InvalidOptionError, LogInUseError } from "../errors.ts";
 import { BridgeStreamError, PayloadLengthError } from "./errors.ts";
-import { readMeta } from "./headers.ts";
+import { readMessageMeta } from "./headers.ts";
 import { link, streamSequenceFor, type ConnectOptions } from "./nats.ts";
 
 /** Options of {@link replica}. Give `log`, or `dir`, or neither (a new log in memory). */
@@ -272,7 +272,7 @@ export class Replica<V extends RecordView, D> implements AsyncDisposable {
    * @throws {BridgeStreamError} if the message is not a bridge message.
    */
   private apply(m: JsMsg): void {
-    const meta = readMeta(m.headers);
+    const meta = readMessageMeta(m);
     const codec = this.codec;
     if (meta.fingerprint !== codec.fingerprint) {
       throw new FingerprintMismatchError(

@@ -11,6 +11,8 @@ import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
 import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { AtomicLog, FingerprintMismatchError, type Writer } from "../../src/index.ts";
 import { BridgeFencedError, BridgeHeaders, PayloadLengthError, publish, readMeta, replica, type Bridge } from "../../src/bridge/index.ts";
+import { BridgeMessageHeaders, MessageHeaders, parseMeta, rawHeaderBytes, readMessageMeta } from "../../src/bridge/headers.ts";
+import { MsgHdrsImpl } from "@nats-io/transport-node";
 import { Trade, type TradeData, type TradeView } from "../support/trade.ts";
 import { NatsServer, natsSkipReason } from "../support/nats-server.ts";
 
@@ -95,6 +97,68 @@ test("the runtime never imports the bridge or a NATS package (atomic-log keeps z
   expect(offenders).toEqual([]);
 });
 
+test("MessageHeaders encodes exactly what the client's headers() would, once, and again after a change", () => {
+  const values = { [BridgeHeaders.Record]: "Trade", [BridgeHeaders.Sequence]: 1024, [BridgeHeaders.MsgId]: "0123456789abcdef:1024", [BridgeHeaders.ExpectedLastSequence]: 7 };
+  const ours = new MessageHeaders(values);
+  const theirs = headers();
+  for (const [k, v] of Object.entries(values)) theirs.set(k, String(v));
+  const wire = ours.encode();
+  expect(new TextDecoder().decode(wire)).toBe(new TextDecoder().decode((theirs as unknown as { encode(): Uint8Array }).encode()));
+  expect(ours.encode()).toBe(wire); // cached: a re-send sends the same bytes
+  expect(ours.get(BridgeHeaders.Sequence)).toBe("1024");
+  ours.set(BridgeHeaders.ExpectedLastSequence, "8");
+  theirs.set(BridgeHeaders.ExpectedLastSequence, "8");
+  expect(new TextDecoder().decode(ours.encode())).toBe(new TextDecoder().decode((theirs as unknown as { encode(): Uint8Array }).encode()));
+  ours.delete(BridgeHeaders.Record);
+  expect(ours.has(BridgeHeaders.Record)).toBe(false);
+  expect(new TextDecoder().decode(ours.encode())).not.toContain("Trade");
+  // A bridge's template: every header, as the client decodes it.
+  const m = new BridgeMessageHeaders("Trade", "0123456789abcdef", 1024).message(2048, 17, 3, 41);
+  const decoded = MsgHdrsImpl.decode(m.encode());
+  expect(Object.fromEntries([...decoded].map(([k, v]) => [k, v]))).toEqual({
+    [BridgeHeaders.Record]: ["Trade"],
+    [BridgeHeaders.Fingerprint]: ["0123456789abcdef"],
+    [BridgeHeaders.SegmentCapacity]: ["1024"],
+    [BridgeHeaders.Sequence]: ["2048"],
+    [BridgeHeaders.Count]: ["17"],
+    [BridgeHeaders.Lost]: ["3"],
+    [BridgeHeaders.MsgId]: ["0123456789abcdef:2048"],
+    [BridgeHeaders.ExpectedLastSequence]: ["41"],
+  });
+  expect(m.get(BridgeHeaders.Count)).toBe("17");
+  expect(parseMeta(m.encode())).toEqual(readMeta(decoded));
+});
+
+test("a record whose name cannot be a header value is refused before connecting (headers are built without the client's checks)", async () => {
+  const log = AtomicLog.create(Trade, geometry);
+  const bad = Object.create(log, { codec: { value: { byteLength: Trade.byteLength, name: "Trade\r\nX-Injected: 1", fingerprint: Trade.fingerprint } } }) as typeof log;
+  await expect(publish(bad, { servers: "nats://127.0.0.1:1", stream: "S", subject: "s" })).rejects.toMatchObject({ option: "codec" });
+  log.close();
+});
+
+test("parseMeta reads encoded headers exactly as readMeta reads the client's decoding of them", () => {
+  const cases = [
+    "NATS/1.0\r\nAtomic-Log-Record: Trade\r\nAtomic-Log-Fingerprint: 0123456789abcdef\r\nAtomic-Log-Sequence: 1024\r\nAtomic-Log-Count: 3\r\nAtomic-Log-Lost: 0\r\nAtomic-Log-Segment-Capacity: 1024\r\nNats-Msg-Id: x:1024\r\n\r\n",
+    // values trimmed, keys not; the first of repeated keys; other case is another key; no colon, empty values, odd numbers
+    "NATS/1.0\r\nAtomic-Log-Sequence:   7  \r\nAtomic-Log-Sequence: 8\r\natomic-log-count: 5\r\nAtomic-Log-Count:6\r\nno colon here\r\nAtomic-Log-Lost:\r\nAtomic-Log-Segment-Capacity: 1e3\r\nconstructor: 1\r\n__proto__: 2\r\n\r\n",
+    "NATS/1.0 503 No Responders\r\n\r\n",
+    "NATS/1.0\r\nAtomic-Log-Count: 99999999999999999\r\nAtomic-Log-Record: a:b: c\r\n\r\n",
+  ];
+  for (const text of cases) {
+    const bytes = new TextEncoder().encode(text);
+    expect(parseMeta(bytes)).toEqual(readMeta(MsgHdrsImpl.decode(bytes)));
+  }
+  // A key the client refuses (a blank in it: its decoder throws) is a line that names none of ours.
+  const odd = new TextEncoder().encode("NATS/1.0\r\nAtomic-Log-Count : 6\r\nAtomic-Log-Count: 5\r\n\r\n");
+  expect(() => MsgHdrsImpl.decode(odd)).toThrow();
+  expect(parseMeta(odd).count).toBe(5);
+  // Without the client's internals (another version), the public headers are read.
+  const h = headers();
+  h.set(BridgeHeaders.Count, "4");
+  expect(readMessageMeta({ headers: h }).count).toBe(4);
+  expect(readMessageMeta({}).count).toBeNaN();
+});
+
 describe.skipIf(natsSkipReason !== null)("NATS JetStream bridge (real nats-server)", () => {
   let server: NatsServer;
   let nc: NatsConnection;
@@ -119,6 +183,23 @@ describe.skipIf(natsSkipReason !== null)("NATS JetStream bridge (real nats-serve
       await acked(bridge, writer.nextSequence);
     }
     expect(bridge.stats().messages).toBe(5);
+    // Every header of a stored message, the id and the fence included.
+    const jsm = await jetstreamManager(nc);
+    for (let seq = 1; seq <= 5; seq++) {
+      const h = (await jsm.streams.getMessage("E2E", { seq }))!.header;
+      expect(h.get(BridgeHeaders.Record)).toBe(Trade.name);
+      expect(h.get(BridgeHeaders.Fingerprint)).toBe(Trade.fingerprint);
+      expect(h.get(BridgeHeaders.Sequence)).toBe(String(seq - 1));
+      expect(h.get(BridgeHeaders.Count)).toBe("1");
+      expect(h.get(BridgeHeaders.Lost)).toBe("0");
+      expect(h.get(BridgeHeaders.SegmentCapacity)).toBe(String(geometry.segmentCapacity));
+      expect(h.get(BridgeHeaders.MsgId)).toBe(`${Trade.fingerprint}:${seq - 1}`);
+      expect(h.get(BridgeHeaders.ExpectedLastSequence)).toBe(String(seq - 1));
+    }
+    // The replica reads received headers from their bytes: this client keeps them where it expects.
+    const probe = await (await jetstream(nc).consumers.get("E2E", { deliver_policy: DeliverPolicy.All })).next({ expires: 1000 });
+    expect(rawHeaderBytes(probe!)).toBeInstanceOf(Uint8Array);
+    expect(readMessageMeta(probe!)).toEqual(readMeta(probe!.headers));
     // High rate: runs of up to a segment.
     const N = 100_000;
     await appendUpTo(writer, N);

@@ -51,6 +51,11 @@ export class NatsServer {
     return `nats://127.0.0.1:${this.port}`;
   }
 
+  /** The running process's id, or null (for reading its CPU time from /proc in benchmarks). */
+  get pid(): number | null {
+    return this.proc?.pid ?? null;
+  }
+
   /** Starts the process and resolves when it logs that it is ready. */
   async launch(): Promise<void> {
     const proc = Bun.spawn([natsServerBinary!, "-js", "-sd", this.storeDir, "-a", "127.0.0.1", "-p", String(this.port)], {
