@@ -19,8 +19,6 @@ export interface EmitOptions {
   readonly runtime: string;
   /** The command that regenerates the module, for its header (see `regenerateCommand`). */
   readonly command: string;
-  /** Specifier of a schema file (for enum imports), given its path in the schemas dir. */
-  schemaSpecifier(schemaPath: string): string;
   /** Specifier of the generated module of a schema file, from a sibling generated module. */
   generatedSpecifier(schemaPath: string): string;
 }
@@ -111,10 +109,7 @@ class ModuleEmitter {
       ...renderHeader(this.module.displayPath, this.options.command),
       ...this.imports(),
     ];
-    if (this.module.enums.length > 0) {
-      out.push("", "// The schema's enums, re-exported so users import one enum type from one place.");
-      out.push(`export { ${this.module.enums.map((e) => e.name).join(", ")} };`);
-    }
+    if (this.module.enums.length > 0) out.push("", ...this.enumDeclarations());
     if (this.helpers.length > 0) out.push("", ...this.helpers);
     for (const body of bodies) out.push("", body);
     const names = this.module.records.map((r) => r.name);
@@ -140,21 +135,44 @@ class ModuleEmitter {
     const types = [...this.runtimeTypes].filter((t) => !this.runtimeValues.has(t)).sort();
     const specs = [...values, ...types.map((t) => `type ${t}`)];
     if (specs.length > 0) lines.push(`import { ${specs.join(", ")} } from ${str(this.options.runtime)};`);
-    for (const [path, names] of [...this.foreignRecords].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const specs = [...names].sort().flatMap((n) => [n, `${n}View`, `type ${n}Data`]);
-      lines.push(`import { ${specs.join(", ")} } from ${str(this.options.generatedSpecifier(path))};`);
-    }
-    // Enums: this module's own (re-exported) and foreign ones used by fields.
-    const enums = new Map<string, Set<string>>(this.foreignEnums);
-    if (this.module.enums.length > 0) {
-      const own = enums.get(this.module.path) ?? new Set<string>();
-      for (const e of this.module.enums) own.add(e.name);
-      enums.set(this.module.path, own);
-    }
-    for (const [path, names] of [...enums].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      lines.push(`import { ${[...names].sort().join(", ")} } from ${str(this.options.schemaSpecifier(path))};`);
+    // Foreign records and enums both come from the sibling generated module of their schema
+    // (which declares its enums itself), never from the schema: see enumDeclarations().
+    const paths = [...new Set([...this.foreignRecords.keys(), ...this.foreignEnums.keys()])].sort();
+    for (const path of paths) {
+      const records = [...(this.foreignRecords.get(path) ?? [])].sort().flatMap((n) => [n, `${n}View`, `type ${n}Data`]);
+      const enums = [...(this.foreignEnums.get(path) ?? [])].sort();
+      lines.push(`import { ${[...records, ...enums].join(", ")} } from ${str(this.options.generatedSpecifier(path))};`);
     }
     return lines;
+  }
+
+  /**
+   * The schema's enums, declared again in the generated module: same names, members, values
+   * and docs. Importing them from the schema file instead made the schemas dir a runtime
+   * dependency of the output and put a file outside the output's `rootDir` into the program
+   * (tsc: "file is not under rootDir"). A copy keeps both kinds of user code compiling:
+   * TypeScript relates two (non-const) enums of the same name when every member of the source
+   * exists in the target with the same value, so `Side.Buy` from `schemas/market.ts` is
+   * accepted where the generated `Side` is expected, and the other way round; at run time
+   * both are the same numbers. Values are always written out, so the copy cannot drift from
+   * the schema's implicit numbering.
+   */
+  private enumDeclarations(): string[] {
+    const out = [
+      "// The schema's enums, declared here so this module needs nothing from the schemas dir at run time.",
+      "// Same names, members and values as the schema's: TypeScript accepts either enum's values for the other.",
+    ];
+    for (const e of this.module.enums) {
+      if (out.length > 2) out.push("");
+      if (e.doc !== undefined) out.push(...doc("", e.doc));
+      out.push(`export enum ${e.name} {`);
+      for (const m of e.members) {
+        if (m.doc !== undefined) out.push(...doc("  ", m.doc));
+        out.push(`  ${m.name} = ${m.value},`);
+      }
+      out.push("}");
+    }
+    return out;
   }
 
   /** Type of a field in the Data interface. */

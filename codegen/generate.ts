@@ -12,7 +12,7 @@
  * file that codegen did not generate. Both throw {@link UnsafeOutputError}.
  */
 import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync, existsSync, unlinkSync } from "node:fs";
-import { basename, join, relative, resolve, sep } from "node:path";
+import { basename, join, resolve, sep } from "node:path";
 import { Project } from "ts-morph";
 import { CodegenError, CodegenWarning, sortDiagnostics } from "./diagnostic.ts";
 import { emitModule } from "./emit.ts";
@@ -142,7 +142,6 @@ function checkOutputSafe(schemasDir: string, outDir: string, schemaNames: readon
  */
 export function generate(options: GenerateOptions): GenerateResult {
   const runtime = options.runtime ?? DEFAULT_RUNTIME;
-  const outAbs = resolve(options.outDir);
   const dirName = basename(resolve(options.schemasDir));
   const names = listSchemas(options.schemasDir);
   checkOutputSafe(options.schemasDir, options.outDir, names);
@@ -162,17 +161,12 @@ export function generate(options: GenerateOptions): GenerateResult {
   const warnings = sortDiagnostics(parsed.warnings);
   if (diagnostics.length > 0) return { files: [], diagnostics, warnings };
 
-  const absOf = new Map(sources.map((s) => [s.path, s.absPath]));
   const command = regenerateCommand({ schemasDir: options.schemasDir, outDir: options.outDir, runtime, defaultRuntime: DEFAULT_RUNTIME });
   const files = parsed.modules.map((module) => ({
     path: join(options.outDir, module.path),
     contents: emitModule(module, laid.layouts, {
       runtime,
       command,
-      schemaSpecifier: (schemaPath) => {
-        const rel = posix(relative(outAbs, absOf.get(schemaPath)!));
-        return rel.startsWith(".") ? rel : `./${rel}`;
-      },
       generatedSpecifier: (schemaPath) => `./${schemaPath}`,
     }),
   }));
