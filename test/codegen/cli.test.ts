@@ -4,7 +4,7 @@
  * sources or other hand-written files.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main, parseArgs } from "../../codegen/cli.ts";
@@ -21,6 +21,8 @@ function run(argv: string[]): { code: number; out: string; err: string } {
   process.chdir(ROOT);
   try {
     const code = main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
+    // Only --watch returns a promise; these tests run it in a child process (watch.test.ts).
+    if (typeof code !== "number") throw new Error("main() started watching in-process");
     return { code, out: out.join("\n"), err: err.join("\n") };
   } finally {
     process.chdir(cwd);
@@ -32,7 +34,7 @@ describe("usage", () => {
     for (const argv of [[], ["schemas"], ["--out", "x"], ["a", "b", "--out", "x"], ["schemas", "--out"], ["schemas", "--out", "x", "--bogus"]]) {
       const r = run(argv);
       expect(r.code).toBe(2);
-      expect(r.err).toContain("Usage: atomic-log codegen <schemas dir> --out <dir>");
+      expect(r.err).toContain("Usage: atomic-log-codegen <schemas dir> --out <dir>");
     }
   });
 
@@ -44,8 +46,24 @@ describe("usage", () => {
 
   test("--help exits 0; --out=dir and --runtime=spec forms parse", () => {
     expect(run(["--help"]).code).toBe(0);
-    expect(parseArgs(["s", "--out=o", "--runtime=r"])).toEqual({ schemasDir: "s", outDir: "o", runtime: "r", check: false });
-    expect(parseArgs(["s", "--out", "o"])).toEqual({ schemasDir: "s", outDir: "o", runtime: "atomic-log/runtime", check: false });
+    const defaults = { check: false, clean: false, watch: false };
+    expect(parseArgs(["s", "--out=o", "--runtime=r"])).toEqual({ schemasDir: "s", outDir: "o", runtime: "r", ...defaults });
+    expect(parseArgs(["s", "--out", "o"])).toEqual({ schemasDir: "s", outDir: "o", runtime: "atomic-log/runtime", ...defaults });
+    expect(parseArgs(["s", "--out", "o", "--clean", "--watch"])).toEqual({ schemasDir: "s", outDir: "o", runtime: "atomic-log/runtime", ...defaults, clean: true, watch: true });
+  });
+
+  test("--watch or --clean with --check is bad usage (exit 2), and nothing runs", () => {
+    for (const [flag, message] of [
+      ["--watch", "--watch and --check cannot be combined"],
+      ["--clean", "--clean and --check cannot be combined"],
+    ] as const) {
+      const r = run(["schemas", "--out", join(tmp, "never"), "--check", flag]);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(`atomic-log codegen: ${message}`);
+      expect(r.err).toContain("Usage: atomic-log-codegen <schemas dir> --out <dir>");
+      expect(r.out).toBe("");
+    }
+    expect(existsSync(join(tmp, "never"))).toBe(false);
   });
 });
 
@@ -162,5 +180,77 @@ describe("output that would overwrite sources", () => {
     expect(ok.code).toBe(0);
     expect(ok.out).toContain("1 written, 0 unchanged");
     expect(readFileSync(file, "utf8")).toContain("export class TradeView");
+  });
+});
+
+describe("orphans: output whose schema file is gone", () => {
+  /** A schemas dir with two schemas, generated into an output dir that also holds a hand-written file. */
+  function setUp(name: string): { schemas: string; out: string; handWritten: string; text: string } {
+    const schemas = join(tmp, name, "schemas");
+    const out = join(tmp, name, "gen");
+    mkdirSync(schemas, { recursive: true });
+    cpSync(join(ROOT, "schemas/market.ts"), join(schemas, "market.ts"));
+    writeFileSync(join(schemas, "extra.ts"), 'import type { u32 } from "atomic-log/schema";\nexport interface Extra {\n  n: u32;\n}\n');
+    expect(run([schemas, "--out", out]).code).toBe(0);
+    const handWritten = join(out, "helpers.ts");
+    const text = "// my helpers, not generated\nexport const one = 1;\n";
+    writeFileSync(handWritten, text);
+    return { schemas, out, handWritten, text };
+  }
+
+  test("--check reports an orphan (exit 1); a plain run warns and keeps it; --clean removes only it", () => {
+    const { schemas, out, handWritten, text } = setUp("orphans");
+    expect(run([schemas, "--out", out, "--check"]).code).toBe(0);
+    rmSync(join(schemas, "extra.ts"));
+
+    const check = run([schemas, "--out", out, "--check"]);
+    expect(check.code).toBe(1);
+    expect(check.err).toContain(`orphan: ${join(out, "extra.ts")} (generated from schemas/extra.ts, which is gone)`);
+    expect(check.err).toContain("1 are orphaned; run codegen with --clean");
+    expect(check.err).not.toContain("helpers.ts");
+
+    const plain = run([schemas, "--out", out]);
+    expect(plain.code).toBe(0);
+    expect(plain.err).toContain(`warning: ${join(out, "extra.ts")} was generated from schemas/extra.ts, which is gone; --clean removes it`);
+    expect(readdirSync(out).sort()).toEqual(["extra.ts", "helpers.ts", "market.ts"]);
+
+    const clean = run([schemas, "--out", out, "--clean"]);
+    expect(clean.code).toBe(0);
+    expect(clean.out).toContain(`removed ${join(out, "extra.ts")}`);
+    expect(clean.out).toContain("0 written, 1 unchanged, 1 removed");
+    // The hand-written file is never an orphan, whatever its name.
+    expect(readdirSync(out).sort()).toEqual(["helpers.ts", "market.ts"]);
+    expect(readFileSync(handWritten, "utf8")).toBe(text);
+    expect(run([schemas, "--out", out, "--check"]).code).toBe(0);
+  });
+
+  test("bad schemas: --clean deletes nothing", () => {
+    const { schemas, out } = setUp("orphans-bad");
+    rmSync(join(schemas, "extra.ts"));
+    writeFileSync(join(schemas, "market.ts"), "export interface Broken { x: string }\n");
+    const r = run([schemas, "--out", out, "--clean"]);
+    expect(r.code).toBe(1);
+    expect(readdirSync(out).sort()).toEqual(["extra.ts", "helpers.ts", "market.ts"]);
+  });
+
+  test("output of another schemas dir (another name) in the same output dir is not an orphan", () => {
+    const { schemas, out } = setUp("orphans-shared-out");
+    const other = join(tmp, "orphans-shared-out", "more-schemas");
+    mkdirSync(other);
+    writeFileSync(join(other, "more.ts"), 'import type { u8 } from "atomic-log/schema";\nexport interface More {\n  b: u8;\n}\n');
+    expect(run([other, "--out", out]).code).toBe(0);
+    const r = run([schemas, "--out", out, "--check"]);
+    expect(r.code).toBe(0);
+    expect(run([schemas, "--out", out, "--clean"]).code).toBe(0);
+    expect(existsSync(join(out, "more.ts"))).toBe(true);
+  });
+
+  test("an output file with the header only further down is not generated output", () => {
+    const { schemas, out } = setUp("orphans-header-later");
+    const file = join(out, "notes.ts");
+    const text = "// notes\n// @generated by atomic-log-codegen 0.1.0 from schemas/notes.ts. Do not edit.\n";
+    writeFileSync(file, text);
+    expect(run([schemas, "--out", out, "--clean"]).code).toBe(0);
+    expect(readFileSync(file, "utf8")).toBe(text);
   });
 });
