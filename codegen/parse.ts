@@ -257,7 +257,7 @@ class Parser {
    * Warns about exported declarations of `file` that generate nothing, so a
    * user who wrote `export type Trade = {...}` or `export class Trade` learns
    * why no `Trade` appeared. Exported interfaces are records and exported enums
-   * are re-exported, so neither is reported; non-exported declarations are
+   * are declared again by the generated module, so neither is reported; non-exported declarations are
    * private helpers by intent (an unexported interface used as a field is
    * already an error), so they are not reported either. Run after every module
    * is parsed: an alias counts as used if a field in any file resolved it.
