@@ -48,7 +48,8 @@ test("--watch regenerates on edit, add and remove, survives a bad schema, and st
   const stderr = new Output(child.stderr);
   try {
     const market = join(out, "market.ts");
-    await until("the first run", () => stdout.text.includes("watching schemas for changes"));
+    // Startup loads ts-morph: allow for a loaded machine; later runs reuse the loaded generator.
+    await until("the first run", () => stdout.text.includes("watching schemas for changes"), 15_000);
     expect(read(market)).toContain("export class TradeView");
 
     // Edit: a new field appears in the output.
