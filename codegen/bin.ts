@@ -9,11 +9,11 @@
  * Only the `codegen` subcommand exists today; anything else is bad usage
  * (exit 2), so future subcommands can be added without changing behaviour.
  */
-import { USAGE, main } from "./cli.ts";
+import { USAGE, exitWith, main } from "./cli.ts";
 
 const [command, ...rest] = process.argv.slice(2);
 if (command === "codegen") {
-  process.exit(main(rest));
+  exitWith(main(rest));
 } else if (command === "-h" || command === "--help") {
   process.stdout.write(`${USAGE}\n`);
   process.exit(0);

@@ -5,6 +5,6 @@
  * (npx runs the bin named like the package). A file of its own because `cli.ts` runs itself
  * only under `import.meta.main`, which Node.js 20 does not have.
  */
-import { main } from "./cli.ts";
+import { exitWith, main } from "./cli.ts";
 
-process.exit(main(process.argv.slice(2)));
+exitWith(main(process.argv.slice(2)));

@@ -12,10 +12,11 @@
  * file that codegen did not generate. Both throw {@link UnsafeOutputError}.
  */
 import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync, existsSync, unlinkSync } from "node:fs";
-import { basename, join, relative, resolve, sep } from "node:path";
+import { basename, join, resolve, sep } from "node:path";
 import { Project } from "ts-morph";
 import { CodegenError, CodegenWarning, sortDiagnostics } from "./diagnostic.ts";
-import { GENERATED_HEADER, emitModule } from "./emit.ts";
+import { emitModule } from "./emit.ts";
+import { GENERATED_HEADER, isGenerated, regenerateCommand } from "./header.ts";
 import { computeLayouts } from "./layout.ts";
 import { parseSchemas } from "./parse.ts";
 import type { SchemaSource } from "./parse.ts";
@@ -141,7 +142,6 @@ function checkOutputSafe(schemasDir: string, outDir: string, schemaNames: readon
  */
 export function generate(options: GenerateOptions): GenerateResult {
   const runtime = options.runtime ?? DEFAULT_RUNTIME;
-  const outAbs = resolve(options.outDir);
   const dirName = basename(resolve(options.schemasDir));
   const names = listSchemas(options.schemasDir);
   checkOutputSafe(options.schemasDir, options.outDir, names);
@@ -161,15 +161,12 @@ export function generate(options: GenerateOptions): GenerateResult {
   const warnings = sortDiagnostics(parsed.warnings);
   if (diagnostics.length > 0) return { files: [], diagnostics, warnings };
 
-  const absOf = new Map(sources.map((s) => [s.path, s.absPath]));
+  const command = regenerateCommand({ schemasDir: options.schemasDir, outDir: options.outDir, runtime, defaultRuntime: DEFAULT_RUNTIME });
   const files = parsed.modules.map((module) => ({
     path: join(options.outDir, module.path),
     contents: emitModule(module, laid.layouts, {
       runtime,
-      schemaSpecifier: (schemaPath) => {
-        const rel = posix(relative(outAbs, absOf.get(schemaPath)!));
-        return rel.startsWith(".") ? rel : `./${rel}`;
-      },
+      command,
       generatedSpecifier: (schemaPath) => `./${schemaPath}`,
     }),
   }));
@@ -196,7 +193,7 @@ export function writeGenerated(files: readonly GeneratedFile[]): WriteResult {
   // Check every target before writing any, so a refusal leaves the output dir as it was.
   const existing = files.map((file) => (existsSync(file.path) ? readFileSync(file.path, "utf8") : undefined));
   files.forEach((file, i) => {
-    if (existing[i] !== undefined && !existing[i].startsWith(GENERATED_HEADER)) {
+    if (existing[i] !== undefined && !isGenerated(existing[i])) {
       throw new UnsafeOutputError(
         file.path,
         `refusing to overwrite ${file.path}: it has no "${GENERATED_HEADER}" header, so codegen did not write it (a schema or hand-written source?). Move it or choose another output directory.`,

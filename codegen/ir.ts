@@ -52,13 +52,18 @@ export interface ArrayType {
 
 /** One member of a TS enum, with its integer value. */
 export interface EnumMember {
+  /** The member's name as written (a quoted name keeps its quotes). */
   readonly name: string;
   readonly value: number;
+  /** JSDoc text (without the comment markers), or undefined. */
+  readonly doc: string | undefined;
 }
 
 /** A TS `enum` declared (and exported) in a schema file. */
 export interface EnumDecl {
   readonly name: string;
+  /** JSDoc text (without the comment markers), or undefined; copied onto the generated enum. */
+  readonly doc: string | undefined;
   /** Schema file (relative to the schemas dir, posix) that declares it. */
   readonly module: string;
   readonly members: readonly EnumMember[];
@@ -126,7 +131,7 @@ export interface SchemaModule {
   readonly absPath: string;
   /** Records in declaration order. */
   readonly records: readonly RecordDecl[];
-  /** Exported TS enums in declaration order (each is re-exported by the generated module). */
+  /** Exported TS enums in declaration order (the generated module declares and exports each). */
   readonly enums: readonly EnumDecl[];
 }
 

@@ -257,7 +257,7 @@ class Parser {
    * Warns about exported declarations of `file` that generate nothing, so a
    * user who wrote `export type Trade = {...}` or `export class Trade` learns
    * why no `Trade` appeared. Exported interfaces are records and exported enums
-   * are re-exported, so neither is reported; non-exported declarations are
+   * are declared again by the generated module, so neither is reported; non-exported declarations are
    * private helpers by intent (an unexported interface used as a field is
    * already an error), so they are not reported either. Run after every module
    * is parsed: an alias counts as used if a field in any file resolved it.
@@ -416,7 +416,7 @@ class Parser {
           return { kind: "record", name: resolved.decl.getName(), module: resolved.file.source.path };
         case "enum": {
           if (!resolved.decl.isExported()) {
-            this.error(pos, `${label}: enum "${resolved.decl.getName()}" is not exported; export it so the generated module can re-export it`);
+            this.error(pos, `${label}: enum "${resolved.decl.getName()}" is not exported; export it (the generated module exports an enum of the same name and members)`);
             return undefined;
           }
           const decl = this.enumDecl(resolved.file, resolved.decl);
@@ -538,7 +538,7 @@ class Parser {
     const name = decl.getName();
     let ok = true;
     if (decl.isConstEnum()) {
-      this.error(posOf(file, decl.getNameNode()), `enum ${name}: const enums have no runtime value to re-export; drop "const"`);
+      this.error(posOf(file, decl.getNameNode()), `enum ${name}: const enums are not supported (their values are not assignable to the enum the generated module declares); drop "const"`);
       ok = false;
     }
     const members: EnumMember[] = [];
@@ -555,7 +555,7 @@ class Parser {
           continue;
         }
       }
-      members.push({ name: m.getName(), value });
+      members.push({ name: m.getName(), value, doc: docOf(m) });
       next = value + 1;
     }
     if (ok && members.length === 0) {
@@ -571,7 +571,7 @@ class Parser {
         ok = false;
       }
     }
-    const result = ok ? { name, module: file.source.path, members, storage: storage!, pos: posOf(file, decl.getNameNode()) } : undefined;
+    const result = ok ? { name, module: file.source.path, doc: docOf(decl), members, storage: storage!, pos: posOf(file, decl.getNameNode()) } : undefined;
     this.enumCache.set(decl, result ?? null);
     return result;
   }
