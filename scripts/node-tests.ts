@@ -8,7 +8,7 @@
  * How, and why this way (decided with Bun 1.4.5 and Node.js 20.20 on the 2-vCPU CI machine class):
  * - The tests stay written once, with `bun:test`. Each test file and each worker fixture is
  *   bundled for Node by `Bun.build({ target: "node" })` (well under a second for all of them),
- *   with two substitutions made by the plugin below:
+ *   with two substitutions made by the plugin of scripts/node-bundle.ts:
  *   `bun:test` -> test/support/node/bun-test.ts, a small shim over `node:test` and Jest's
  *   standalone `expect` package (maintained, published for exactly this use, and the API Bun's
  *   `expect` copies); and every import of the library's sources (src/**, `atomic-log`,
@@ -30,14 +30,12 @@
  *   a forgotten one keeps its file's process alive, and the per-test timeout does not catch that.
  * Files of those folders that cannot run on Node are listed in NODE_EXCLUDED with the reason.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, relative, resolve } from "node:path";
-import type { BunPlugin } from "bun";
+import { join, relative } from "node:path";
+import { ensureDist, nodePlugin } from "./node-bundle.ts";
 
 const ROOT = join(import.meta.dir, "..");
-const SRC = join(ROOT, "src");
-const DIST = join(ROOT, "dist");
 
 /** The folders of in-memory suites that run on Node too. */
 export const NODE_SUITES = ["test/log", "test/workers", "test/node"];
@@ -49,70 +47,6 @@ export const NODE_SUITES = ["test/log", "test/workers", "test/node"];
  * test/codegen, test/package, test/examples and test/interleave (Bun tooling, or the sources).)
  */
 export const NODE_EXCLUDED: Readonly<Record<string, string>> = {};
-
-/** The package's export map subpaths, mapped to their dist/ modules (the "import" condition). */
-function exportTargets(): Map<string, string> {
-  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { name: string; exports: Record<string, string | Record<string, string>> };
-  const targets = new Map<string, string>();
-  for (const [subpath, target] of Object.entries(pkg.exports)) {
-    if (typeof target === "string" || target.import === undefined) continue;
-    targets.set(subpath === "." ? pkg.name : `${pkg.name}/${subpath.slice(2)}`, join(ROOT, target.import));
-  }
-  return targets;
-}
-
-/** Maps `bun:test` to the node:test shim, and the library (sources or package name) to dist/, external. */
-function nodePlugin(): BunPlugin {
-  const shim = join(ROOT, "test/support/node/bun-test.ts");
-  const packages = exportTargets();
-  return {
-    name: "atomic-log-node-tests",
-    setup(build) {
-      build.onResolve({ filter: /^bun:test$/ }, () => ({ path: shim }));
-      build.onResolve({ filter: /^atomic-log(\/.*)?$/ }, (args) => {
-        const target = packages.get(args.path);
-        if (target === undefined) throw new Error(`node-tests: ${args.path} (imported by ${args.importer}) is not in package.json's exports`);
-        return { path: target, external: true };
-      });
-      build.onResolve({ filter: /^\.\.?\// }, (args) => {
-        const file = resolve(dirname(args.importer), args.path);
-        const rel = relative(SRC, file);
-        // src/generated is this repo's codegen output, not part of dist/: bundle it like test code.
-        if (rel.startsWith("..") || rel.startsWith("generated/")) return undefined;
-        return { path: join(DIST, rel.replace(/\.ts$/, ".js")), external: true };
-      });
-    },
-  };
-}
-
-/** Newest modification time of the files under `dir` (ms), or 0 if there is none. */
-function newest(dir: string, skip: (path: string) => boolean = () => false): number {
-  let latest = 0;
-  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    const path = join(entry.parentPath, entry.name);
-    if (entry.isFile() && !skip(path)) latest = Math.max(latest, statSync(path).mtimeMs);
-  }
-  return latest;
-}
-
-/**
- * Builds dist/ (`bun scripts/build.ts runtime`) when it is missing or older than a source
- * file, so the Node phase never tests stale JavaScript. tsc writes every output file on
- * each build, so dist/index.js's time is the build's.
- */
-function ensureDist(): void {
-  let built = 0;
-  try {
-    built = statSync(join(DIST, "index.js")).mtimeMs;
-  } catch {
-    // no dist/ yet
-  }
-  const sources = Math.max(newest(SRC, (p) => p.startsWith(join(SRC, "generated"))), statSync(join(ROOT, "tsconfig.build.json")).mtimeMs);
-  if (built >= sources) return;
-  console.log(`node: ${built === 0 ? "dist/ is missing" : "dist/ is older than src/"}; building it (bun scripts/build.ts runtime)`);
-  const run = Bun.spawnSync([process.execPath, join(ROOT, "scripts/build.ts"), "runtime"], { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"] });
-  if (run.exitCode !== 0) throw new Error("node: building dist/ failed");
-}
 
 /** The test files of NODE_SUITES (less NODE_EXCLUDED) whose path contains one of `filters` (all if none). */
 export function nodeTestFiles(filters: string[] = []): string[] {
@@ -147,7 +81,7 @@ export async function runNodePhase(filters: string[] = []): Promise<NodePhaseRes
   const started = performance.now();
   const files = nodeTestFiles(filters);
   if (files.length === 0) return { passed: 0, failed: 0, skipped: 0, exitCode: 0, seconds: 0 };
-  ensureDist();
+  ensureDist("node");
   const out = mkdtempSync(join(tmpdir(), "atomic-log-node-tests-"));
   try {
     const fixtures = readdirSync(join(ROOT, "test/workers/fixtures"))
@@ -162,7 +96,7 @@ export async function runNodePhase(filters: string[] = []): Promise<NodePhaseRes
       // Shared test code (the shim and `expect`, helpers, codecs) is one chunk, not a copy per file.
       splitting: true,
       sourcemap: "inline",
-      plugins: [nodePlugin()],
+      plugins: [nodePlugin({ "bun:test": join(ROOT, "test/support/node/bun-test.ts") })],
     });
     if (!bundle.success) {
       for (const message of bundle.logs) console.error(message);
