@@ -28,9 +28,9 @@
  *
  * Node.js: after Bun's phases, the same phase code with the same settings runs
  * under `node` (Node's `worker_threads`, the compiled dist/: see
- * bench/support/node-workers.ts) for the log cases 1 -> 1 and 1 -> 3, their
- * message-passing and raw baselines (measured under Node, in Node's rounds), and
- * both latencies. Its rows join the same table with runtime "node"; their ratios
+ * bench/support/node-workers.ts): every throughput case (log 1 -> 1 and 1 -> 3
+ * with all their baselines, measured under Node in Node's rounds) and both
+ * latency phases; only the Rust anchor stays on the Bun side. Its rows join the same table with runtime "node"; their ratios
  * are against Node's own baselines, round by round, and "vs Bun" is a ratio of
  * medians of two phases run one after the other (informational). BENCH_NO_NODE=1
  * leaves Node out. Writes
@@ -46,7 +46,7 @@ import { barChartSvg } from "./support/svg-chart.ts";
 import { duration, median, mrec, percentile, perRound, printTable, range, stats, type RatioCell, type Row } from "./support/report.ts";
 import { anchorDescription, num, rustAnchor, rustLatency, rustLatencyRaw, rustReaders, type RustRun } from "./support/rust-anchor.ts";
 import { roundPercentiles, runLatency, type LatencyConfig, type LatencyResult } from "./workers/latency-phase.ts";
-import { runThroughput, type ThroughputCase } from "./workers/throughput-phase.ts";
+import { THROUGHPUT_CASES, runThroughput, type ThroughputCase } from "./workers/throughput-phase.ts";
 import { runNodeWorkers, type NodeBenchConfig, type NodeBenchResult } from "./support/node-workers.ts";
 
 const quick = process.env.BENCH_QUICK === "1";
@@ -140,8 +140,8 @@ const wakeConfig: Omit<LatencyConfig, "between"> = {
 };
 const wake = await latencyPhase("latency-wake", wakeConfig);
 
-// ---- the same phases under Node.js (worker_threads, dist/): the log cases and their baselines
-const NODE_CASES: ThroughputCase[] = ["log-1", "transfer-1", "raw-1", "log-3", "broadcast-3", "raw-3"];
+// ---- the same phases under Node.js (worker_threads, dist/): every throughput case, both latency phases
+const NODE_CASES: readonly ThroughputCase[] = THROUGHPUT_CASES;
 // Fewer full-run rounds than Bun's 101, so the whole `bun run bench` stays within a few minutes.
 const nodeRounds = quick ? tpRounds : 51;
 const nodeConfig: NodeBenchConfig = {
@@ -152,7 +152,7 @@ const nodeConfig: NodeBenchConfig = {
 let nodeRun: NodeBenchResult | { skipped: string };
 if (process.env.BENCH_NO_NODE === "1") nodeRun = { skipped: "BENCH_NO_NODE=1" };
 else {
-  console.log(`\nNode.js phases (${NODE_CASES.join(", ")}; latency spin and wake-up), worker_threads against dist/:`);
+  console.log(`\nNode.js phases (throughput: ${NODE_CASES.join(", ")}; latency spin and wake-up), worker_threads against dist/:`);
   nodeRun = await runNodeWorkers(nodeConfig);
   if ("skipped" in nodeRun) console.error(`Node.js phases skipped: ${nodeRun.skipped}`);
 }
@@ -272,6 +272,7 @@ if ("skipped" in nodeRun) {
   const nvs = (a: ThroughputCase, b: ThroughputCase, baseline: string): RatioCell => ({ stats: stats(perRound(nrates(a), nrates(b))), baseline });
   /** Node's median over Bun's: one number (the phases ran one after the other, so there are no shared rounds). */
   const vsBun = (nodeFigure: number, bunFigure: number): RatioCell => ({ stats: stats([nodeFigure / bunFigure]), baseline: "Bun (medians of separate phases)" });
+  const nodeBestRing: ThroughputCase = nmed("ringbuf64cb-1") >= nmed("ringbuf64-1") ? "ringbuf64cb-1" : "ringbuf64-1";
   const ntpRow = (name: string, k: ThroughputCase, extra: Partial<Row> = {}): Row => ({ runtime: "node", name, figure: mrec(nmed(k)), spread: range(stats(nrates(k))), ...extra });
   const nls = lat(nodeRun.spin["log-spin"]!);
   const nrs = lat(nodeRun.spin["raw-spin"]!);
@@ -285,10 +286,19 @@ if ("skipped" in nodeRun) {
     ntpRow("  baseline: postMessage 1024-batch, transferred", "transfer-1"),
     ntpRow("  baseline: raw SAB 1->1, no library (ceiling)", "raw-1"),
     ntpRow("log 1w->3r per reader", "log-3", {
-      ratios: [nvs("log-3", "broadcast-3", "BroadcastChannel"), nvs("log-3", "raw-3", "raw"), vsBun(nmed("log-3"), tp["log-3"])],
+      ratios: [
+        nvs("log-3", "broadcast-3", "BroadcastChannel"),
+        nvs("log-3", "raw-3", "raw"),
+        nvs("log-3", nodeBestRing, `best ringbuf.js (${nodeBestRing === "ringbuf64cb-1" ? "ringbuf.js f64 writeCallback" : "ringbuf.js f64 push"})`),
+        nvs("log-3", "ringbuf-1", "ringbuf.js bytes"),
+        vsBun(nmed("log-3"), tp["log-3"]),
+      ],
     }),
     ntpRow("  baseline: BroadcastChannel 1024-batch, 3 readers", "broadcast-3"),
     ntpRow("  baseline: raw SAB 1->3, per reader (ceiling)", "raw-3"),
+    ntpRow("  baseline: ringbuf.js SPSC, Uint8 ring (bytes), push/pop", "ringbuf-1"),
+    ntpRow("  baseline: ringbuf.js SPSC, Float64 ring, push/pop", "ringbuf64-1"),
+    ntpRow("  baseline: ringbuf.js SPSC, Float64 ring, writeCallbackWithOffset/pop", "ringbuf64cb-1"),
     {
       runtime: "node",
       name: "latency spin p50 (append->tryNext)",
