@@ -27,7 +27,9 @@
  *   node runs with --expose-gc for the finalizer tests.
  * - No `--test-force-exit`: with it, node 20 exits before the file reporter has written the TAP
  *   copy the counts are read from. So a test must end its workers (`terminate()`), as it should;
- *   a forgotten one keeps its file's process alive, and the per-test timeout does not catch that.
+ *   a forgotten one keeps its file's process alive, which no per-test timeout catches: the whole
+ *   phase has a deadline instead (PHASE_TIMEOUT_MS), after which node is stopped and the phase
+ *   fails saying so.
  * Files of those folders that cannot run on Node are listed in NODE_EXCLUDED with the reason.
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
@@ -36,6 +38,9 @@ import { join, relative } from "node:path";
 import { ensureDist, nodePlugin } from "./node-bundle.ts";
 
 const ROOT = join(import.meta.dir, "..");
+
+/** The whole Node phase's deadline (it takes about 40 s on the 2-vCPU CI machine); ATOMIC_LOG_NODE_TESTS_TIMEOUT_MS overrides it. */
+const PHASE_TIMEOUT_MS = Number(process.env.ATOMIC_LOG_NODE_TESTS_TIMEOUT_MS ?? 300_000);
 
 /** The folders of in-memory suites that run on Node too. */
 export const NODE_SUITES = ["test/log", "test/workers", "test/node"];
@@ -120,7 +125,16 @@ export async function runNodePhase(filters: string[] = []): Promise<NodePhaseRes
         env: { ...process.env, ATOMIC_LOG_NODE_FIXTURES: join(out, "workers/fixtures") },
       },
     );
+    let timedOut = false;
+    const watchdog = setTimeout(() => {
+      timedOut = true;
+      console.error(`node: the Node phase passed its ${PHASE_TIMEOUT_MS} ms deadline (a test file that never exits?); stopping node`);
+      node.kill("SIGTERM"); // node's test runner ends its test-file processes on SIGTERM
+      setTimeout(() => node.kill("SIGKILL"), 5000).unref();
+    }, PHASE_TIMEOUT_MS);
     const exitCode = await node.exited;
+    clearTimeout(watchdog);
+    if (timedOut) throw new Error(`node: the Node phase timed out after ${PHASE_TIMEOUT_MS} ms`);
     const tap = readFileSync(report, "utf8");
     const count = (key: string) => Number(new RegExp(`^# ${key} (\\d+)$`, "m").exec(tap)?.[1] ?? 0);
     return {
