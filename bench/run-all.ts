@@ -107,7 +107,7 @@ const header = [
   ``,
   `- date: ${started.toISOString()}`,
   `- machine: ${nproc} vCPUs (nproc), ${cpuModel()}; ${text(["uname", "-sr"]) || process.platform}`,
-  `- Bun ${Bun.version}`,
+  `- Bun ${Bun.version}; Node.js ${text(["node", "--version"]).replace(/^v/, "") || "not found"} (the Node rows of workers.bench.ts)`,
   `- ${anchorDescription()}`,
   `- ${anchorDescription("plain")}`,
   `- git: ${text(["git", "-C", dir, "rev-parse", "--short", "HEAD"]) || "n/a"}${text(["git", "-C", dir, "status", "--porcelain", "--", "src", "bench"]) ? " (with uncommitted changes)" : ""}`,

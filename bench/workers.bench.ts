@@ -1,5 +1,5 @@
 /**
- * Cross-thread benchmark (issues: workers, #8). Real Bun workers, 32-byte
+ * Cross-thread benchmark (issues: workers, #8). Real workers, 32-byte
  * Trade records, every target checked against a baseline measured in the same
  * run, every ratio taken round by round (median [min–max] over rounds):
  *
@@ -24,7 +24,16 @@
  * delivering each record once, so it gets no ratio.
  *
  * Throughput cases run in interleaved rounds; latencies pool every sample
- * after warm-up (spreads: per-round percentiles). Writes
+ * after warm-up (spreads: per-round percentiles).
+ *
+ * Node.js: after Bun's phases, the same phase code with the same settings runs
+ * under `node` (Node's `worker_threads`, the compiled dist/: see
+ * bench/support/node-workers.ts): every throughput case (log 1 -> 1 and 1 -> 3
+ * with all their baselines, measured under Node in Node's rounds) and both
+ * latency phases; only the Rust anchor stays on the Bun side. Its rows join the same table with runtime "node"; their ratios
+ * are against Node's own baselines, round by round, and "vs Bun" is a ratio of
+ * medians of two phases run one after the other (informational). BENCH_NO_NODE=1
+ * leaves Node out. Writes
  * bench/results/workers.md and bench/results/workers.svg (quick runs write
  * *.quick.tmp files instead).
  *
@@ -36,8 +45,9 @@ import { join } from "node:path";
 import { barChartSvg } from "./support/svg-chart.ts";
 import { duration, median, mrec, percentile, perRound, printTable, range, stats, type RatioCell, type Row } from "./support/report.ts";
 import { anchorDescription, num, rustAnchor, rustLatency, rustLatencyRaw, rustReaders, type RustRun } from "./support/rust-anchor.ts";
-import { roundPercentiles, runLatency, type LatencyResult } from "./workers/latency-phase.ts";
-import { runThroughput } from "./workers/throughput-phase.ts";
+import { roundPercentiles, runLatency, type LatencyConfig, type LatencyResult } from "./workers/latency-phase.ts";
+import { THROUGHPUT_CASES, runThroughput, type ThroughputCase } from "./workers/throughput-phase.ts";
+import { runNodeWorkers, type NodeBenchConfig, type NodeBenchResult } from "./support/node-workers.ts";
 
 const quick = process.env.BENCH_QUICK === "1";
 const started = performance.now();
@@ -56,7 +66,7 @@ const RUST_READERS_AT = new Set(quick ? [tpRounds - 1] : [0, Math.floor(tpRounds
 const RUST_READERS_S = quick ? 1 : 3;
 const RUST_LAT_N = quick ? 50_000 : 200_000;
 
-const throughput = await runThroughput({
+const tpConfig = {
   rounds: tpRounds,
   warmupRounds: quick ? 2 : 3,
   records: quick ? 1 << 19 : 1 << 20,
@@ -66,6 +76,9 @@ const throughput = await runThroughput({
   spins: 4096,
   roundTimeoutMs: 10_000,
   budgetMs: quick ? 40_000 : 240_000,
+};
+const throughput = await runThroughput({
+  ...tpConfig,
   between: (r) => {
     if (!RUST_READERS_AT.has(r)) return;
     rust("readers", rustReaders(3, RUST_READERS_S, "chunks"), { "readers.writer": ["writer_Mps", 1], "readers.each": ["reader_recs_Mps_total", 1 / 3] });
@@ -95,7 +108,7 @@ async function latencyPhase(phase: string, cfg: Parameters<typeof runLatency>[1]
   }
 }
 
-const spin = await latencyPhase("latency-spin", {
+const spinConfig: Omit<LatencyConfig, "between"> = {
   modes: ["log-spin", "raw-spin"],
   rounds: quick ? 2 : 5,
   samples: quick ? 3000 : 5000,
@@ -104,6 +117,9 @@ const spin = await latencyPhase("latency-spin", {
   idleUs: [0, 0],
   roundTimeoutMs: 10_000,
   budgetMs: quick ? 15_000 : 45_000,
+};
+const spin = await latencyPhase("latency-spin", {
+  ...spinConfig,
   between: () => {
     rust("latency", rustLatency(RUST_LAT_N, "refresh", 0), { "lat.p50": ["p50", 1], "lat.p99": ["p99", 1] });
     rust("latency_raw", rustLatencyRaw(RUST_LAT_N, 0), { "latraw.p50": ["p50", 1], "latraw.p99": ["p99", 1] });
@@ -112,7 +128,7 @@ const spin = await latencyPhase("latency-spin", {
   for (const k of ["lat.p50", "lat.p99", "latraw.p50", "latraw.p99"]) R[k] = [];
 });
 
-const wake = await latencyPhase("latency-wake", {
+const wakeConfig: Omit<LatencyConfig, "between"> = {
   modes: ["log-ready", "raw-waitasync", "postmessage"],
   rounds: quick ? 2 : 5,
   samples: quick ? 300 : 1000,
@@ -121,7 +137,25 @@ const wake = await latencyPhase("latency-wake", {
   idleUs: [100, 600],
   roundTimeoutMs: 10_000,
   budgetMs: quick ? 15_000 : 60_000,
-});
+};
+const wake = await latencyPhase("latency-wake", wakeConfig);
+
+// ---- the same phases under Node.js (worker_threads, dist/): every throughput case, both latency phases
+const NODE_CASES: readonly ThroughputCase[] = THROUGHPUT_CASES;
+// Fewer full-run rounds than Bun's 101, so the whole `bun run bench` stays within a few minutes.
+const nodeRounds = quick ? tpRounds : 51;
+const nodeConfig: NodeBenchConfig = {
+  throughput: { ...tpConfig, rounds: nodeRounds, cases: NODE_CASES, budgetMs: quick ? 40_000 : 180_000 },
+  spin: spinConfig,
+  wake: wakeConfig,
+};
+let nodeRun: NodeBenchResult | { skipped: string };
+if (process.env.BENCH_NO_NODE === "1") nodeRun = { skipped: "BENCH_NO_NODE=1" };
+else {
+  console.log(`\nNode.js phases (throughput: ${NODE_CASES.join(", ")}; latency spin and wake-up), worker_threads against dist/:`);
+  nodeRun = await runNodeWorkers(nodeConfig);
+  if ("skipped" in nodeRun) console.error(`Node.js phases skipped: ${nodeRun.skipped}`);
+}
 
 // ---- figures
 type Case = keyof typeof throughput;
@@ -221,11 +255,86 @@ const rows: Row[] = [
   { name: "  baseline: postMessage one-way p50 / p99", figure: `${duration(pw.p50)} / ${duration(pw.p99)}`, spread: `${nsSpread(pw.r50)} / ${nsSpread(pw.r99)}` },
   { name: "  baseline: raw Atomics.waitAsync+notify p50 / p99", figure: `${duration(rw.p50)} / ${duration(rw.p99)}`, spread: `${nsSpread(rw.r50)} / ${nsSpread(rw.r99)}` },
 ];
+for (const row of rows) row.runtime = "bun";
+const spread = (xs: number[]) => `${Math.min(...xs).toFixed(1)}..${Math.max(...xs).toFixed(1)}`;
 
-const title = `Cross-thread, 32-byte records, real Bun workers (${quick ? "quick" : "full"} run; throughput: ${throughput["log-1"].rates.length} interleaved rounds; latency: ratio = log / baseline, lower is better; ratios per round, median [min–max])`;
+// ---- Node.js rows: ratios against Node's own baselines, round by round; "vs Bun" compares medians of the two phases
+const nodeNotes: string[] = [];
+let nodeOk = true;
+if ("skipped" in nodeRun) {
+  rows.push({ runtime: "node", name: "(all Node.js rows)", figure: `skipped: ${nodeRun.skipped}` });
+  nodeNotes.push(`- Node.js phases skipped: ${nodeRun.skipped}`);
+  nodeOk = process.env.BENCH_NO_NODE === "1" || nodeRun.skipped === "node is not on the PATH";
+} else {
+  const nt = nodeRun.throughput;
+  const nrates = (k: ThroughputCase) => nt[k]?.rates ?? [];
+  const nmed = (k: ThroughputCase) => median(nrates(k));
+  const nvs = (a: ThroughputCase, b: ThroughputCase, baseline: string): RatioCell => ({ stats: stats(perRound(nrates(a), nrates(b))), baseline });
+  /** Node's median over Bun's: one number (the phases ran one after the other, so there are no shared rounds). */
+  const vsBun = (nodeFigure: number, bunFigure: number): RatioCell => ({ stats: stats([nodeFigure / bunFigure]), baseline: "Bun (medians of separate phases)" });
+  const nodeBestRing: ThroughputCase = nmed("ringbuf64cb-1") >= nmed("ringbuf64-1") ? "ringbuf64cb-1" : "ringbuf64-1";
+  const ntpRow = (name: string, k: ThroughputCase, extra: Partial<Row> = {}): Row => ({ runtime: "node", name, figure: mrec(nmed(k)), spread: range(stats(nrates(k))), ...extra });
+  const nls = lat(nodeRun.spin["log-spin"]!);
+  const nrs = lat(nodeRun.spin["raw-spin"]!);
+  const nlw = lat(nodeRun.wake["log-ready"]!);
+  const nrw = lat(nodeRun.wake["raw-waitasync"]!);
+  const npw = lat(nodeRun.wake["postmessage"]!);
+  rows.push(
+    ntpRow("log 1w->1r end to end (take())", "log-1", {
+      ratios: [nvs("log-1", "transfer-1", "postMessage"), nvs("log-1", "raw-1", "raw"), vsBun(nmed("log-1"), tp["log-1"])],
+    }),
+    ntpRow("  baseline: postMessage 1024-batch, transferred", "transfer-1"),
+    ntpRow("  baseline: raw SAB 1->1, no library (ceiling)", "raw-1"),
+    ntpRow("log 1w->3r per reader", "log-3", {
+      ratios: [
+        nvs("log-3", "broadcast-3", "BroadcastChannel"),
+        nvs("log-3", "raw-3", "raw"),
+        nvs("log-3", nodeBestRing, `best ringbuf.js (${nodeBestRing === "ringbuf64cb-1" ? "ringbuf.js f64 writeCallback" : "ringbuf.js f64 push"})`),
+        nvs("log-3", "ringbuf-1", "ringbuf.js bytes"),
+        vsBun(nmed("log-3"), tp["log-3"]),
+      ],
+    }),
+    ntpRow("  baseline: BroadcastChannel 1024-batch, 3 readers", "broadcast-3"),
+    ntpRow("  baseline: raw SAB 1->3, per reader (ceiling)", "raw-3"),
+    ntpRow("  baseline: ringbuf.js SPSC, Uint8 ring (bytes), push/pop", "ringbuf-1"),
+    ntpRow("  baseline: ringbuf.js SPSC, Float64 ring, push/pop", "ringbuf64-1"),
+    ntpRow("  baseline: ringbuf.js SPSC, Float64 ring, writeCallbackWithOffset/pop", "ringbuf64cb-1"),
+    {
+      runtime: "node",
+      name: "latency spin p50 (append->tryNext)",
+      figure: duration(nls.p50),
+      spread: nsSpread(nls.r50),
+      ratios: [lvs(nls.r50, nrs.r50, "raw Atomics"), vsBun(nls.p50, ls.p50)],
+    },
+    { runtime: "node", name: "latency spin p99", figure: duration(nls.p99), spread: nsSpread(nls.r99), ratios: [lvs(nls.r99, nrs.r99, "raw Atomics")] },
+    { runtime: "node", name: "  baseline: raw f64 + Atomics.store/load p50 / p99", figure: `${duration(nrs.p50)} / ${duration(nrs.p99)}`, spread: `${nsSpread(nrs.r50)} / ${nsSpread(nrs.r99)}` },
+    {
+      runtime: "node",
+      name: "wake-up ready() p50",
+      figure: duration(nlw.p50),
+      spread: nsSpread(nlw.r50),
+      ratios: [lvs(nlw.r50, npw.r50, "postMessage"), lvs(nlw.r50, nrw.r50, "raw waitAsync"), vsBun(nlw.p50, lw.p50)],
+    },
+    { runtime: "node", name: "wake-up ready() p99", figure: duration(nlw.p99), spread: nsSpread(nlw.r99), ratios: [lvs(nlw.r99, npw.r99, "postMessage"), lvs(nlw.r99, nrw.r99, "raw waitAsync")] },
+    { runtime: "node", name: "  baseline: postMessage one-way p50 / p99", figure: `${duration(npw.p50)} / ${duration(npw.p99)}`, spread: `${nsSpread(npw.r50)} / ${nsSpread(npw.r99)}` },
+    { runtime: "node", name: "  baseline: raw Atomics.waitAsync+notify p50 / p99", figure: `${duration(nrw.p50)} / ${duration(nrw.p99)}`, spread: `${nsSpread(nrw.r50)} / ${nsSpread(nrw.r99)}` },
+  );
+  for (const [k, v] of Object.entries(nt)) {
+    nodeNotes.push(
+      `- node ${k}: rounds ${spread(v.rates)} M rec/s (writer alone: median ${median(v.writerRates).toFixed(1)}), lost ${v.lost}, bad ${v.bad}, field sums ${v.sumOk ? "ok" : "MISMATCH"}${k.startsWith("log") || k.startsWith("raw") ? `, parks ${v.parks}` : ""}`,
+    );
+    nodeOk &&= v.bad === 0 && v.sumOk;
+  }
+  for (const [k, v] of [...Object.entries(nodeRun.spin), ...Object.entries(nodeRun.wake)]) {
+    nodeNotes.push(`- node ${k}: ${v.oneWay.length} samples, one-way p50 ${duration(pct(v.oneWay, 0.5))} p99 ${duration(pct(v.oneWay, 0.99))}`);
+    nodeOk &&= v.oneWay.length > 0;
+  }
+  nodeNotes.push(`- Node.js ${nodeRun.node}: ${nodeRounds} throughput rounds (Bun: ${tpRounds})`, ...nodeRun.failures.map((f) => `- FAILED and retried: ${f}`));
+}
+
+const title = `Cross-thread, 32-byte records, real workers: Bun web Workers, and Node.js worker_threads against dist/ (${quick ? "quick" : "full"} run; throughput: ${throughput["log-1"].rates.length} interleaved rounds on Bun, ${nodeRounds} on Node; latency: ratio = log / baseline, lower is better; ratios per round, median [min–max])`;
 const md = printTable(title, rows);
 
-const spread = (xs: number[]) => `${Math.min(...xs).toFixed(1)}..${Math.max(...xs).toFixed(1)}`;
 const checks = Object.entries(throughput).map(
   ([k, v]) =>
     `- ${k}: rounds ${spread(v.rates)} M rec/s, p25–p75 ${percentile(v.rates, 0.25).toFixed(1)}–${percentile(v.rates, 0.75).toFixed(1)} (writer alone: median ${median(v.writerRates).toFixed(1)}), lost ${v.lost}, bad ${v.bad}, field sums ${v.sumOk ? "ok" : "MISMATCH"}${k.startsWith("log") || k.startsWith("raw") ? `, parks ${v.parks}` : ""}`,
@@ -240,12 +349,13 @@ const rustNotes = [
   ...phaseFailures.map((f) => `- FAILED and retried: ${f}`),
   `- Rust readers runs: per reader ${(R["readers.each"] ?? []).map((x) => x.toFixed(1)).join(", ")} M rec/s re-read; writer ${(R["readers.writer"] ?? []).map((x) => x.toFixed(1)).join(", ")} M rec/s`,
 ];
-console.log(["\nPer case:", ...checks, ...latNotes, ...rustNotes].join("\n"));
+console.log(["\nPer case:", ...checks, ...latNotes, ...rustNotes, ...nodeNotes].join("\n"));
 
 const integrityOk = Object.values(throughput).every((v) => v.bad === 0 && v.sumOk);
 const latencyOk = [...Object.values(spin), ...Object.values(wake)].every((v) => v.oneWay.length > 0);
 if (!latencyOk) console.error("\nFAIL: a latency phase failed twice (see the FAILED lines above)");
 if (!integrityOk) console.error("\nFAIL: a reader read a wrong record (see per-case lines above)");
+if (!nodeOk) console.error("\nFAIL: the Node.js phases failed or read a wrong record (see the node lines above)");
 if (throughput["log-1"].lost + throughput["log-3"].lost > 0) console.warn("\nnote: a log reader was lapped; its rate counts delivered records only");
 
 // ---- results files (quick runs never overwrite the committed full-run results)
@@ -259,10 +369,10 @@ const method = [
   `ringbuf.js: best configuration = the faster of its Float64 rings in this run (\`push\` from a staging buffer, or \`writeCallbackWithOffset\` writing fields straight into the ring); consumers \`pop\` into a local Float64Array (ringbuf.js has no zero-copy read).`,
   `Latency: one-way, writer \`performance.now()\` before the append to reader \`performance.now()\` on seeing it, with the readers' clock mapped onto the writer's by a clock sync over shared memory (error bound: half the sync RTT above). Spreads are the per-round percentiles. The Rust crate's figures come from its own binary (threads pinned, rdtsc), run between the latency rounds.`,
 ];
-const tableMd = [md, ``, `Per case:`, ``, ...checks, ...latNotes, ...rustNotes, ``, ...method.map((m) => `- ${m}`), ``].join("\n");
+const tableMd = [md, ``, `Per case:`, ``, ...checks, ...latNotes, ...rustNotes, ...nodeNotes, ``, ...method.map((m) => `- ${m}`), ``].join("\n");
 writeFileSync(
   join(dir, `workers.md${suffix}`),
-  [`# Cross-thread benchmark (bench/workers.bench.ts)`, ``, `${when}, Bun ${Bun.version}, ${navigator.hardwareConcurrency} vCPUs, ${quick ? "BENCH_QUICK=1" : "full run"}.`, ``, tableMd].join("\n"),
+  [`# Cross-thread benchmark (bench/workers.bench.ts)`, ``, `${when}, Bun ${Bun.version}, ${"skipped" in nodeRun ? "Node.js phases skipped" : `Node.js ${nodeRun.node}`}, ${navigator.hardwareConcurrency} vCPUs, ${quick ? "BENCH_QUICK=1" : "full run"}.`, ``, tableMd].join("\n"),
 );
 if (process.env.BENCH_MARKDOWN) writeFileSync(process.env.BENCH_MARKDOWN, tableMd);
 const us = (ns: number) => ns / 1000;
@@ -321,4 +431,4 @@ writeFileSync(
   ),
 );
 console.log(`\nwrote bench/results/workers.md${suffix} and bench/results/workers.svg${suffix} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
-process.exit(integrityOk && latencyOk ? 0 : 1);
+process.exit(integrityOk && latencyOk && nodeOk ? 0 : 1);

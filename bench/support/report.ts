@@ -122,6 +122,8 @@ export interface Row {
   target?: string;
   /** Whether the target is met. */
   pass?: boolean;
+  /** The runtime that measured the row ("bun", "node"); a table with any adds a runtime column. */
+  runtime?: string;
 }
 
 /** "0.83x raw [0.79–0.88]": a ratio's median and min–max over rounds. */
@@ -136,18 +138,20 @@ export function formatRatio(c: RatioCell): string {
 /** Prints rows as a fixed-width table and returns the same text as markdown. */
 export function printTable(title: string, rows: Row[]): string {
   console.log(`\n${title}`);
-  const header = ["case", "median", "rounds min–max", "ratio, median [min–max of rounds]", "target", ""];
+  const withRuntime = rows.some((r) => r.runtime !== undefined);
+  const header = [...(withRuntime ? ["runtime"] : []), "case", "median", "rounds min–max", "ratio, median [min–max of rounds]", "target", ""];
   const lines = rows.map((r) => {
     const cells: string[] = [];
     if (r.ratio !== undefined) cells.push(`${r.ratio.toFixed(2)}x ${r.baseline ?? ""}`.trim());
     for (const c of r.ratios ?? []) cells.push(formatRatio(c));
-    return [r.name, r.figure, r.spread ?? "", cells.join("; "), r.target ?? "", r.pass === undefined ? "" : r.pass ? "PASS" : "FAIL"];
+    const row = [r.name, r.figure, r.spread ?? "", cells.join("; "), r.target ?? "", r.pass === undefined ? "" : r.pass ? "PASS" : "FAIL"];
+    return withRuntime ? [r.runtime ?? "", ...row] : row;
   });
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const fmt = (cols: string[]) => cols.map((c, i) => c.padEnd(widths[i]!)).join("  ");
   console.log(fmt(header));
   for (const l of lines) console.log(fmt(l));
-  const md = [`**${title}**`, ``, `| ${header.slice(0, 5).join(" | ")} | result |`, `|${header.map(() => "---").join("|")}|`];
+  const md = [`**${title}**`, ``, `| ${header.slice(0, -1).join(" | ")} | result |`, `|${header.map(() => "---").join("|")}|`];
   for (const l of lines) md.push(`| ${l.map((c) => c.replace(/\|/g, "\\|")).join(" | ")} |`);
   return md.join("\n");
 }

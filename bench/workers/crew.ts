@@ -3,14 +3,28 @@
  * phase, waits for their replies with timeouts, and terminates them all
  * however the phase ends. A worker error, an unexpected exit or a missing
  * reply fails the phase with a message naming the worker.
+ *
+ * Under Bun the workers are web `Worker`s running the TypeScript files; under
+ * Node.js (bench/workers/node-main.ts, bundled by bench/support/node-workers.ts)
+ * they are `node:worker_threads` workers running the bundled `.js` beside this
+ * module's bundle.
  */
+import { Worker as NodeWorker } from "node:worker_threads";
+
+const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
+
+/** What the crew uses of a worker, on either runtime. */
+interface BenchWorker {
+  postMessage(message: unknown, transfer: Transfer): void;
+  terminate(): unknown;
+}
 
 /** What `postMessage` accepts as its transfer list. */
 type Transfer = (ArrayBuffer | MessagePort)[];
 
 /** One started worker and the replies it has sent that nobody has taken yet. */
 export class Member {
-  readonly worker: Worker;
+  readonly worker: BenchWorker;
   private readonly inbox: any[] = [];
   private readonly waiters = new Set<() => void>();
   private failure: Error | null = null;
@@ -19,14 +33,24 @@ export class Member {
     readonly name: string,
     file: string,
   ) {
-    this.worker = new Worker(new URL(file, import.meta.url).href);
-    this.worker.onmessage = (e: MessageEvent) => {
-      if (e.data?.type === "error") this.fail(new Error(`worker ${name} failed: ${e.data.message}`));
-      else this.inbox.push(e.data);
+    const receive = (data: any) => {
+      if (data?.type === "error") this.fail(new Error(`worker ${name} failed: ${data.message}`));
+      else this.inbox.push(data);
       this.wakeAll();
     };
-    this.worker.onerror = (e: ErrorEvent) => this.fail(new Error(`worker ${name} threw: ${e.message}`));
-    this.worker.addEventListener("close", () => this.fail(new Error(`worker ${name} exited`)));
+    if (isBun) {
+      const worker = new Worker(new URL(file, import.meta.url).href);
+      worker.onmessage = (e: MessageEvent) => receive(e.data);
+      worker.onerror = (e: ErrorEvent) => this.fail(new Error(`worker ${name} threw: ${e.message}`));
+      worker.addEventListener("close", () => this.fail(new Error(`worker ${name} exited`)));
+      this.worker = worker as unknown as BenchWorker;
+    } else {
+      const worker = new NodeWorker(new URL(file.replace(/\.ts$/, ".js"), import.meta.url));
+      worker.on("message", receive);
+      worker.on("error", (e: Error) => this.fail(new Error(`worker ${name} threw: ${e.message}`)));
+      worker.on("exit", () => this.fail(new Error(`worker ${name} exited`)));
+      this.worker = worker as unknown as BenchWorker;
+    }
   }
 
   private fail(error: Error): void {
@@ -40,7 +64,7 @@ export class Member {
 
   /** Posts `msg` (with `transfer`) to the worker. */
   send(msg: object, transfer: Transfer = []): void {
-    this.worker.postMessage(msg, transfer as any);
+    this.worker.postMessage(msg, transfer);
   }
 
   /** The next reply of `type`; rejects on a worker failure or after `timeoutMs`. */

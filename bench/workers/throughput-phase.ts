@@ -43,7 +43,12 @@ export interface ThroughputConfig {
   budgetMs: number;
   /** Called after each measured round (`r` from 0) with every worker idle, e.g. to run the Rust anchor in the same run. */
   between?: (r: number) => void;
+  /** The cases to run (default: all of them, in the order of THROUGHPUT_CASES). */
+  cases?: readonly ThroughputCase[];
 }
+
+/** Every throughput case, in setup order. */
+export const THROUGHPUT_CASES: readonly ThroughputCase[] = ["log-1", "transfer-1", "ringbuf-1", "ringbuf64-1", "ringbuf64cb-1", "raw-1", "log-3", "broadcast-3", "raw-3"];
 
 /** Per-case outcome: per-round rate of each reader (the slowest reader of a round), and what the readers reported. */
 export interface ThroughputResult {
@@ -67,7 +72,7 @@ interface Case {
 }
 
 /** Sets up the cases' workers and shared structures. */
-async function setup(crew: Crew, cfg: ThroughputConfig): Promise<Record<ThroughputCase, Case>> {
+async function setup(crew: Crew, cfg: ThroughputConfig): Promise<Partial<Record<ThroughputCase, Case>>> {
   const mainOrigin = performance.timeOrigin;
   const initMs = 10_000;
   const logCase = async (readers: number, tag: string): Promise<Case> => {
@@ -116,17 +121,20 @@ async function setup(crew: Crew, cfg: ThroughputConfig): Promise<Record<Throughp
     await writer.call({ type: "init", ring, control, mainOrigin }, initMs);
     return { writer, readers: rs };
   };
-  return {
-    "log-1": await logCase(1, "log1"),
-    "transfer-1": await transfer(),
-    "ringbuf-1": await ringbuf("u8"),
-    "ringbuf64-1": await ringbuf("f64"),
-    "ringbuf64cb-1": await ringbuf("f64", "callback"),
-    "raw-1": await raw(1),
-    "log-3": await logCase(3, "log3"),
-    "broadcast-3": await broadcast(),
-    "raw-3": await raw(3),
+  const factories: Record<ThroughputCase, () => Promise<Case>> = {
+    "log-1": () => logCase(1, "log1"),
+    "transfer-1": transfer,
+    "ringbuf-1": () => ringbuf("u8"),
+    "ringbuf64-1": () => ringbuf("f64"),
+    "ringbuf64cb-1": () => ringbuf("f64", "callback"),
+    "raw-1": () => raw(1),
+    "log-3": () => logCase(3, "log3"),
+    "broadcast-3": broadcast,
+    "raw-3": () => raw(3),
   };
+  const cases: Partial<Record<ThroughputCase, Case>> = {};
+  for (const name of cfg.cases ?? THROUGHPUT_CASES) cases[name] = await factories[name]();
+  return cases;
 }
 
 interface RoundOutcome {
@@ -159,7 +167,7 @@ async function round(name: string, c: Case, cfg: ThroughputConfig): Promise<Roun
   };
 }
 
-/** Runs the phase; all its workers are terminated when it returns or fails. */
+/** Runs the phase (the results have exactly `cfg.cases`); all its workers are terminated when it returns or fails. */
 export function runThroughput(cfg: ThroughputConfig): Promise<Record<ThroughputCase, ThroughputResult>> {
   return withCrew("throughput", cfg.budgetMs, async (crew) => {
     const cases = await setup(crew, cfg);
@@ -169,7 +177,7 @@ export function runThroughput(cfg: ThroughputConfig): Promise<Record<ThroughputC
     for (let r = -cfg.warmupRounds; r < cfg.rounds; r++) {
       const order = names.map((_, i) => names[(i + Math.max(r, 0)) % names.length]!);
       for (const n of order) {
-        const o = await round(n, cases[n], cfg);
+        const o = await round(n, cases[n]!, cfg);
         if (r < 0) continue;
         const res = out[n];
         res.rates.push(o.rate);

@@ -3,6 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { Dispatcher, InvalidOptionError, SnapshotReleasedError } from "../../src/index.ts";
 import { appendValues, newLog, range, tradeFor } from "../support/log-helpers.ts";
 import type { TradeView } from "../support/trade.ts";
+import { sleep } from "../support/runtime.ts";
 
 function drain(cursor: { poll(h: (v: TradeView, s: number) => void, max?: number): number }, max?: number) {
   const got: [number, number][] = [];
@@ -129,9 +130,9 @@ describe("cursor", () => {
     const [, log] = newLog(16, 4);
     const cursor = log.cursor();
     const waiting = cursor.ready();
-    await Bun.sleep(5);
+    await sleep(5);
     cursor.release();
-    expect(await Promise.race([waiting, Bun.sleep(2000).then(() => "hung")])).toBe(false);
+    expect(await Promise.race([waiting, sleep(2000).then(() => "hung")])).toBe(false);
   });
 
   test("two parked cursors both wake on one append", async () => {
@@ -139,7 +140,7 @@ describe("cursor", () => {
     const a = log.cursor();
     const b = log.cursor();
     const both = Promise.all([a.ready(5000), b.ready(5000)]);
-    await Bun.sleep(5);
+    await sleep(5);
     writer.append(tradeFor(1));
     expect(await both).toEqual([true, true]);
   });
@@ -247,9 +248,9 @@ describe("dispatcher", () => {
     const running = dispatcher.run(stop.signal);
     for (let v = 0; v < 100; v++) {
       writer.append(tradeFor(v));
-      if (v % 10 === 0) await Bun.sleep(1);
+      if (v % 10 === 0) await sleep(1);
     }
-    while (seen < 100) await Bun.sleep(1);
+    while (seen < 100) await sleep(1);
     stop.abort();
     await running;
     expect(seen).toBe(100);

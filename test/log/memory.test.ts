@@ -6,6 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { SnapshotBudgetError, TooManySnapshotsError } from "../../src/index.ts";
 import { ids, newLog, range, tradeFor, type TradeSnapshot } from "../support/log-helpers.ts";
+import { collectGarbage, sleep } from "../support/runtime.ts";
 
 describe("memory bound", () => {
   test("held snapshots that would pin more than the pool spares are refused; the writer and held snapshots are untouched", () => {
@@ -62,8 +63,8 @@ describe("memory bound", () => {
     })();
     expect(log.stats().snapshotBudgetUsed).toBe(3);
     for (let i = 0; i < 50 && log.stats().snapshotBudgetUsed !== 0; i++) {
-      Bun.gc(true);
-      await Bun.sleep(5);
+      collectGarbage();
+      await sleep(5);
     }
     expect(log.stats().snapshotBudgetUsed).toBe(0);
   });
@@ -77,8 +78,8 @@ describe("memory bound", () => {
     })();
     expect(log.isWriterClaimed()).toBe(true);
     for (let i = 0; i < 50 && log.isWriterClaimed(); i++) {
-      Bun.gc(true);
-      await Bun.sleep(5);
+      collectGarbage();
+      await sleep(5);
     }
     expect(log.isWriterClaimed()).toBe(false);
     expect(log.tryClaimWriter()!.nextSequence).toBe(1);

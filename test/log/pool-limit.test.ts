@@ -14,6 +14,7 @@ import { thrown, tradeFor } from "../support/log-helpers.ts";
 import { Arrays, Color, Deep, Delta, Enums, Scalars, Strings } from "../golden/fixtures/all-types.ts";
 import { Large } from "../golden/fixtures/large.ts";
 import { Venue } from "../golden/fixtures/shared.ts";
+import { collectGarbage } from "../support/runtime.ts";
 
 /** Why this machine cannot allocate a MAX_POOL_BYTES buffer, or null if it can (it can on the CI machine class). */
 const cannotAllocate: string | null = (() => {
@@ -32,7 +33,7 @@ if (cannotAllocate !== null) {
 const bigTest = test.skipIf(cannotAllocate !== null);
 
 // Drop each test's 4 GiB buffer before the next allocates one.
-afterEach(() => Bun.gc(true));
+afterEach(() => collectGarbage());
 
 
 describe("Slab", () => {

@@ -16,12 +16,13 @@ import {
 } from "../../src/index.ts";
 import { appendValues, ids, newLog, range, tradeFor } from "../support/log-helpers.ts";
 import { Trade, type TradeData } from "../support/trade.ts";
+import { collectGarbage, sleep } from "../support/runtime.ts";
 
 /** Runs the garbage collector until finalizers have had their chance. */
 async function collect(): Promise<void> {
   for (let i = 0; i < 4; i++) {
-    Bun.gc(true);
-    await Bun.sleep(1);
+    collectGarbage();
+    await sleep(1);
   }
 }
 

@@ -7,6 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { AtomicLog, Snapshot } from "../../src/index.ts";
 import { Trade } from "../support/trade.ts";
 import { appendValues, ids, newLog, range, tradeFor } from "../support/log-helpers.ts";
+import { sleep } from "../support/runtime.ts";
 
 describe("seed crate tests", () => {
   test("empty_snapshot_is_empty", () => {
@@ -159,7 +160,7 @@ describe("seed crate tests", () => {
     // A promise-chain mutex: the JS analogue of Arc<Mutex<Writer>> across tasks.
     let lock: Promise<void> = Promise.resolve();
     const withWriter = (fn: () => void) => (lock = lock.then(async () => {
-      await Bun.sleep(1);
+      await sleep(1);
       fn();
     }));
     await Promise.all([withWriter(() => writer.append(tradeFor(1))), withWriter(() => writer.append(tradeFor(2)))]);

@@ -8,12 +8,13 @@ import { Tick } from "../../src/generated/market.ts";
 import { appendValues, ids, newLog, range } from "../support/log-helpers.ts";
 import { Trade } from "../support/trade.ts";
 import { startWorker } from "../support/workers.ts";
+import { sleep } from "../support/runtime.ts";
 
 async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!condition()) {
     if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(1);
+    await sleep(1);
   }
 }
 
@@ -164,7 +165,7 @@ describe("snapshots across workers", () => {
     for (let i = 0; i < 50 && log.stats().snapshotBudgetUsed > 0; i++) {
       reader.worker.postMessage({ cmd: "drop-snapshots" });
       await reader.next("drop-snapshots");
-      await Bun.sleep(10);
+      await sleep(10);
     }
     expect(log.stats().snapshotBudgetUsed).toBe(0);
     reader.worker.terminate();

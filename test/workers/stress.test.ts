@@ -26,6 +26,7 @@ import type { TradeLog, TradeSnapshot } from "../support/log-helpers.ts";
 import { Trade } from "../support/trade.ts";
 import { startWorker, type TestWorker } from "../support/workers.ts";
 import { COUNTERS, seeded } from "./fixtures/churn-common.ts";
+import { sleep } from "../support/runtime.ts";
 
 const DURATION_MS = Number(process.env.STRESS_MS ?? 3000);
 const KILLS = Number(process.env.STRESS_KILLS ?? 20);
@@ -37,12 +38,12 @@ async function until(condition: () => boolean, what: string, timeoutMs = 10_000)
   const deadline = performance.now() + timeoutMs;
   while (!condition()) {
     if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(1);
+    await sleep(1);
   }
 }
 
 function within<T>(promise: Promise<T>, what: string, timeoutMs = 10_000): Promise<T> {
-  return Promise.race([promise, Bun.sleep(timeoutMs).then(() => Promise.reject(new Error(`timed out waiting for ${what}`)))]);
+  return Promise.race([promise, sleep(timeoutMs).then(() => Promise.reject(new Error(`timed out waiting for ${what}`)))]);
 }
 
 async function stopAll(workers: TestWorker[]): Promise<void> {
@@ -103,9 +104,9 @@ test(`stress: 1 writer + 4 readers for ${DURATION_MS} ms, zero violations`, asyn
     log.watch(w.worker);
     return w;
   });
-  await Bun.sleep(50); // let readers attach before the writer starts, so cursors begin at 0
+  await sleep(50); // let readers attach before the writer starts, so cursors begin at 0
   const writer = startWorker("stress-writer.ts", { handle, control, seed: SEED });
-  await Bun.sleep(DURATION_MS);
+  await sleep(DURATION_MS);
   Atomics.store(flags, 0, 1);
   const { appended, rolls, error } = await writer.next<{ appended: number; rolls: number[]; error: string }>("done", 30_000);
   const results = await Promise.all(readers.map((r) => r.next<Done>("done", 30_000)));
@@ -142,11 +143,11 @@ test(`stress churn: writer + snapshot, cursor and dispatcher churners for ${DURA
     startWorker("churn-dispatcher.ts", { handle, control, seed: SEED + 4 }),
   ];
   for (const w of churners) log.watch(w.worker);
-  await Bun.sleep(50);
+  await sleep(50);
   // tryAppend too, so the churners' gated cursors really gate (the writer falls back to append when refused).
   const writer = startWorker("stress-writer.ts", { handle, control, tryAppend: true, seed: SEED + 5 });
   log.watch(writer.worker);
-  await Bun.sleep(DURATION_MS);
+  await sleep(DURATION_MS);
   Atomics.store(flags, 0, 1);
   const w = await writer.next<{ appended: number; refused: number; rolls: number[]; error: string }>("done", 10_000);
   const [snapA, snapB, cursors, dispatchers] = await Promise.all(churners.map((r) => r.next<Done>("done", 10_000)));
@@ -214,10 +215,10 @@ test(`stress kills: a pin-churning worker terminated ${KILLS} times at random mo
     // watch(), whose listener runs first, so the recoverThread after it must find nothing left.
     const byWatch = k % 2 === 1;
     if (byWatch) log.watch(victim.worker);
-    const recovered = new Promise<RecoveryReport>((resolve) => victim.worker.addEventListener("close", () => resolve(log.recoverThread(threadId))));
+    const recovered = new Promise<RecoveryReport>((resolve) => victim.onClose(() => resolve(log.recoverThread(threadId))));
     await victim.next("started", 10_000); // rejects at once if the victim fails instead
     expect(Atomics.load(words, COUNTERS.started)).toBe(1);
-    await Bun.sleep(1 + Math.floor(rand() * 30));
+    await sleep(1 + Math.floor(rand() * 30));
     victim.worker.terminate();
     const report = await within(recovered, `victim ${k} to close`);
     const after = log.stats();
