@@ -59,7 +59,8 @@ export function nodeTestFiles(filters: string[] = []): string[] {
   for (const suite of NODE_SUITES) {
     for (const name of readdirSync(join(ROOT, suite)).sort()) {
       const file = `${suite}/${name}`;
-      if (!name.endsWith(".test.ts") || file in NODE_EXCLUDED) continue;
+      // `.node-test.ts`: Node.js-only files, which `bun test` does not collect.
+      if (!(name.endsWith(".test.ts") || name.endsWith(".node-test.ts")) || file in NODE_EXCLUDED) continue;
       if (filters.length > 0 && !filters.some((f) => file.includes(f.replace(/^\.\//, "")))) continue;
       files.push(file);
     }

@@ -2,7 +2,8 @@
  * Durable logs need Bun (Bun.mmap, bun:ffi). Elsewhere they must fail at the
  * API, with the typed error the README names, before touching the disk: not
  * with a `ReferenceError: Bun is not defined` from deep inside the store.
- * These run in the Node phase of `npm test` (scripts/node-tests.ts); under Bun,
+ * Node.js only: the `.node-test.ts` name keeps `bun test` from collecting it
+ * (scripts/node-tests.ts runs it in the Node phase of `npm test`); under Bun,
  * test/durable covers `AtomicLog.open` itself.
  */
 import { expect, test } from "bun:test";
@@ -11,11 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AtomicLog, AtomicLogError } from "../../src/index.ts";
 import { Trade } from "../support/trade.ts";
-import { isBun } from "../support/runtime.ts";
 
-const nodeOnly = test.skipIf(isBun);
-
-nodeOnly("AtomicLog.open on Node.js throws AtomicLogError UNSUPPORTED_PLATFORM naming Bun and this Node.js, and creates nothing", () => {
+test("AtomicLog.open on Node.js throws AtomicLogError UNSUPPORTED_PLATFORM naming Bun and this Node.js, and creates nothing", () => {
   const parent = mkdtempSync(join(tmpdir(), "atomic-log-node-open-"));
   const dir = join(parent, "log");
   try {
@@ -41,7 +39,7 @@ nodeOnly("AtomicLog.open on Node.js throws AtomicLogError UNSUPPORTED_PLATFORM n
   }
 });
 
-nodeOnly("attaching a durable log's handle on Node.js throws the same typed error", () => {
+test("attaching a durable log's handle on Node.js throws the same typed error", () => {
   // The shape of a durable log's handle (a file store); only Bun can make a real one.
   const [, log] = AtomicLog.newClaimed(Trade, { retainedCapacity: 16, segmentCapacity: 4 });
   const handle = { ...log.handle(), store: { kind: "file" }, durable: {} };
