@@ -1,12 +1,14 @@
 /**
- * The README's Quickstart runs verbatim under Bun: its code blocks are cut out of README.md (the
- * schema, the program, and the worker snippet's two files), generated with the repository's
- * generator, and run as a user would, importing `atomic-log` by name (a package resolves its own
- * name from inside its directory). A README edit that breaks the quickstart fails here.
+ * The README's Quickstart runs verbatim under Bun, and its Node.js example under Node.js: the
+ * code blocks are cut out of README.md (the schema, the program, and each worker snippet's two
+ * files), generated with the repository's generator, and run as a user would, importing
+ * `atomic-log` by name (a package resolves its own name from inside its directory: under Bun the
+ * sources, under Node.js the compiled dist/). A README edit that breaks either fails here.
  */
 import { afterAll, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { ensureDist } from "../../scripts/node-bundle.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 // Inside the repository, so that `import "atomic-log"` resolves to it (self-reference); ignored by git.
@@ -58,3 +60,34 @@ test("the Quickstart's blocks run verbatim: generate, write, read, and a worker 
   // Killed by the timeout, not ended by an error.
   expect(run.signalCode).toBe("SIGTERM");
 }, 30_000);
+
+test("the Node.js section's example compiles with tsc and runs under node with a worker_threads reader", () => {
+  const node = Bun.which("node");
+  if (node === null) throw new Error("node is not on the PATH (CI has Node.js >= 20)");
+  const [block] = codeBlocks("### Node.js");
+  const [main, reader] = files(block!, ["main.ts", "reader.ts"]);
+  const [schema] = codeBlocks("## Quickstart");
+  const project = join(scratch, "node");
+  mkdirSync(join(project, "schemas"), { recursive: true });
+  mkdirSync(join(project, "src"));
+  writeFileSync(join(project, "schemas/market.ts"), schema!);
+  writeFileSync(join(project, "src/main.ts"), main!);
+  writeFileSync(join(project, "src/reader.ts"), reader!);
+  writeFileSync(
+    join(project, "tsconfig.json"),
+    JSON.stringify({
+      compilerOptions: { module: "nodenext", target: "es2022", strict: true, noUncheckedIndexedAccess: true, rootDir: "src", outDir: "out", types: ["node"] },
+      include: ["src"],
+    }),
+  );
+  const gen = Bun.spawnSync([process.execPath, join(ROOT, "codegen/cli.ts"), "schemas", "--out", "src/generated"], { cwd: project });
+  expect(gen.stderr.toString()).toBe("");
+  ensureDist("readme"); // the package's "import" condition: what Node.js loads
+  const tsc = Bun.spawnSync([node, join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "."], { cwd: project });
+  expect(tsc.stdout.toString() + tsc.stderr.toString()).toBe("");
+  const run = Bun.spawnSync([node, "out/main.js"], { cwd: project, timeout: 4000, env: { ...process.env, PATH: dirname(node) } });
+  expect(run.stderr.toString()).toBe("");
+  // The reader worker prints the record the main thread appended, then parks in ready() for ever.
+  expect(run.stdout.toString().trim().split("\n")).toEqual(["0 101.5"]);
+  expect(run.signalCode).toBe("SIGTERM");
+}, 60_000);
