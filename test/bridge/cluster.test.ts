@@ -140,6 +140,10 @@ describe.skipIf(skipReason !== null)("bridge through a 3-node JetStream cluster 
   });
 
   afterAll(async () => {
+    // CLUSTER_DEBUG=1: what each child went through (connection and consumer events), also on success.
+    if (process.env.CLUSTER_DEBUG) {
+      for (const c of children) console.log(`--- ${c.name} events ---\n${c.lines.filter((l) => l.type !== "p").map((l) => JSON.stringify(l)).join("\n")}`);
+    }
     // Always, also after a failure: children, servers, namespaces (with their veths and bridge), temp dirs.
     await Promise.all(children.map((c) => c.kill()));
     await cluster?.stop();
@@ -242,11 +246,11 @@ describe.skipIf(skipReason !== null)("bridge through a 3-node JetStream cluster 
         `cluster failover figures (R=3, ${N} records of ${32} bytes, segments of ${geometry.segmentCapacity}; shared machine, not asserted):`,
         `  publish rate, R=3, burst of ${burst.records}: ${round(burst.rate).toLocaleString("en")} rec/s (${round(burst.ms)} ms, ${burst.messages} messages)`,
         `  killed stream leader ${leader}; new stream leader ${done.leader}` + (electedAt !== null ? `, logged ${electedAt - killAt} ms after the kill` : ""),
-        `  publisher: disconnected ${disconnect.t - killAt} ms after the kill, reconnected to ${reconnect!.now} ${reconnect!.t - disconnect.t} ms later`,
+        `  publisher: disconnected ${disconnect.t! - killAt} ms after the kill, reconnected to ${reconnect!.now} ${reconnect!.t! - disconnect.t!} ms later`,
         `  publisher: longest stall of acknowledgements ${pubStall.ms} ms (from ${pubStall.start - killAt} ms to ${pubStall.end - killAt} ms after the kill); ` +
           `writes at the kill acked ${pubBack.t! - killAt} ms after it; errors ${done.stats.errors}, resends ${done.stats.resends}, duplicates ${done.stats.duplicates}`,
         `  replica (expiresMs 1000): longest stall ${repStall.ms} ms (from ${repStall.start - killAt} ms to ${repStall.end - killAt} ms after the kill); ` +
-          `caught up past the kill ${repBack.t! - killAt} ms after it`,
+          `caught up past the kill ${repBack.t! - killAt} ms after it; consumer recreated by the replica ${checked.stats.restarts} times`,
         `  drain at stop: ${done.drainMs} ms; stream: ${done.state.messages} messages; replicas after: ${JSON.stringify(done.replicas)}`,
       ].join("\n"),
     );

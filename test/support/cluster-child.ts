@@ -205,12 +205,6 @@ async function runReplica(cfg: ReplicaConfig): Promise<void> {
     name: "cluster-test replica",
   });
   emit({ type: "ready" });
-  if (process.env.CLUSTER_DEBUG) {
-    void (async () => {
-      // biome-ignore lint: debugging a private field
-      for await (const n of await (r as any).init.messages.status()) emit({ type: "consumer", t: Date.now(), ...n, options: undefined });
-    })();
-  }
   let last = -1;
   const progress = setInterval(() => {
     const next = r.stats().nextSequence;
