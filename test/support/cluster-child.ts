@@ -8,8 +8,9 @@
  *   memory to it: a burst (for the publish rate), then a steady writer until
  *   told to `stop`; then drains and reports the bridge's final counters.
  * - `replica`: consumes the stream into a log in memory, connecting to the
- *   same leader first; on `check <N>` waits for N records, checks every
- *   record's fields and sequence, walks the stream's messages, and reports.
+ *   same leader first; on `where` says which server holds its consumer; on
+ *   `check <N>` waits for N records, checks every record's fields and
+ *   sequence, walks the stream's messages, and reports.
  *
  * Protocol: one JSON object per line on stdout (`{"type": ...}`), commands
  * one per line on stdin. A closed stdin (the test died) ends the process, so
@@ -214,6 +215,15 @@ async function runReplica(cfg: ReplicaConfig): Promise<void> {
   }, 10);
 
   commands(async (line) => {
+    if (line === "where") {
+      // Which server holds the replica's consumer (ephemeral: one replica, placed by the servers).
+      const nc = await connect({ servers: cfg.servers, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+      const jsm = await jetstreamManager(nc, { checkAPI: false });
+      const consumers = await jsm.consumers.list(cfg.stream).next();
+      emit({ type: "where", consumers: consumers.map((ci) => ({ name: ci.name, leader: ci.cluster?.leader })) });
+      await nc.close();
+      return;
+    }
     const m = /^check (\d+)$/.exec(line);
     if (m === null) return;
     const N = Number(m[1]);

@@ -162,6 +162,19 @@ export class NatsCluster {
     return node;
   }
 
+  /**
+   * Starts a killed node again with its store (it rejoins the cluster and
+   * catches up on its streams' replicas), and resolves once it is ready and
+   * knows the meta leader.
+   */
+  async restart(name: string, timeoutMs = 20_000): Promise<void> {
+    const node = this.node(name);
+    if (node.running) return;
+    node.launch();
+    await node.waitForLog(/Server is ready/, timeoutMs);
+    await node.waitForLog(META_LEADER, timeoutMs);
+  }
+
   /** Every node's client URL, `first`'s first (a client with `noRandomize` then connects to it). */
   urls(first?: string): string[] {
     const nodes = first === undefined ? this.nodes : [this.node(first), ...this.nodes.filter((n) => n.name !== first)];
