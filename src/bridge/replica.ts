@@ -135,8 +135,11 @@ export async function replica<V extends RecordView, D>(codec: RecordCodec<V, D>,
     const jsm = await jetstreamManager(nc);
     const start = await streamSequenceFor(jsm, stream, from);
     const js = jetstream(nc);
-    const open = (at: number) => consumeFrom(js, stream, at, maxMessages, expiresMs);
-    const messages = await open(start);
+    // A restart's requests time out sooner: right after a failover, one sent before the stream
+    // has a leader again is never answered, and each would wait out the client's default 5 s.
+    const jsRestart = jetstream(nc, { timeout: 2000 });
+    const open = (at: number, restart: boolean) => consumeFrom(restart ? jsRestart : js, stream, at, maxMessages, expiresMs);
+    const messages = await open(start, false);
     return new Replica(log, writer, { nc, owned, ownsLog, messages, from, start, expiresMs, open });
   } catch (error) {
     writer.release();
@@ -166,8 +169,8 @@ interface ReplicaInit {
   /** The stream sequence `messages` starts at. */
   start: number;
   expiresMs: number;
-  /** Opens a new consumer at a stream sequence (see {@link Replica.restart}). */
-  open: (start: number) => Promise<ConsumerMessages>;
+  /** Opens a consumer at a stream sequence (for a restart: see {@link Replica.restart}). */
+  open: (start: number, restart: boolean) => Promise<ConsumerMessages>;
 }
 
 /** Notifications of a consumer that come from its server: it is alive. */
@@ -305,7 +308,7 @@ export class Replica<V extends RecordView, D> implements AsyncDisposable {
     await this.consumer.close().catch(() => {});
     for (let attempt = 0; !this.closing && !this.init.nc.isClosed(); attempt++) {
       try {
-        const messages = await this.init.open(this.nextStreamSeq);
+        const messages = await this.init.open(this.nextStreamSeq, true);
         if (!this.closing) return messages;
         await messages.close().catch(() => {});
         break;
