@@ -1,8 +1,9 @@
 /**
  * The bridge through a real 3-node JetStream cluster, each server in its own
  * network namespace, the publisher and the replica in two more (separate
- * processes, as on separate hosts), a stream with num_replicas: 3, and the
- * stream's leader killed (SIGKILL) mid-stream.
+ * processes, as on separate hosts), a stream with num_replicas: 3, and a
+ * server killed (SIGKILL) mid-stream: the stream's leader, then the server
+ * holding the replica's consumer. Nothing may be lost or duplicated.
  *
  * Needs root, `ip` (iproute2) and nats-server: where a namespace cannot be
  * created (e.g. an unprivileged container) the suite is skipped with the
@@ -24,8 +25,7 @@ if (skipReason !== null) console.warn(`\n*** 3-node JetStream cluster test SKIPP
 
 const CHILD = join(import.meta.dir, "../support/cluster-child.ts");
 
-// Any line a child prints: `type` says which (see cluster-child.ts).
-// biome-ignore lint: a test's view of JSON lines
+// Any line a child prints: `type` says which (see cluster-child.ts); the rest is read per type.
 type Line = { type: string; t?: number; [key: string]: any };
 
 /** A client process inside a namespace, speaking JSON lines (cluster-child.ts). */
@@ -140,7 +140,7 @@ describe.skipIf(skipReason !== null)("bridge through a 3-node JetStream cluster 
   });
 
   afterAll(async () => {
-    // CLUSTER_DEBUG=1: what each child went through (connection and consumer events), also on success.
+    // CLUSTER_DEBUG=1: what each child went through (every line but the progress samples), also on success.
     if (process.env.CLUSTER_DEBUG) {
       for (const c of children) console.log(`--- ${c.name} events ---\n${c.lines.filter((l) => l.type !== "p").map((l) => JSON.stringify(l)).join("\n")}`);
     }
@@ -167,6 +167,17 @@ describe.skipIf(skipReason !== null)("bridge through a 3-node JetStream cluster 
    * prints the figures, and returns what the caller asserts on.
    */
   async function failover(stream: string, victim: "stream leader" | "replica's consumer") {
+    const started = children.length;
+    try {
+      return await failoverSteps(stream, victim);
+    } finally {
+      // This failover's children are done (they exit by themselves after reporting) or failed: a
+      // failed one must not go on writing into the next test.
+      await Promise.all(children.slice(started).map((c) => c.kill()));
+    }
+  }
+
+  async function failoverSteps(stream: string, victim: "stream leader" | "replica's consumer") {
     const c = cluster!;
     // Big enough to hold every record (~400 k): a stall must never make the writer lap the bridge.
     const geometry = { retainedCapacity: 1 << 20, segmentCapacity: 1024 };

@@ -116,9 +116,19 @@ async function runPublisher(cfg: PublisherConfig): Promise<void> {
   // Create the stream first, to learn its leader: the bridge then connects to the leader, so
   // killing it costs the bridge both its connection and the stream's leader (the worst case).
   const admin = await connect({ servers: Object.values(cfg.nodes), maxReconnectAttempts: -1, reconnectTimeWait: 250 });
-  const ajsm = await jetstreamManager(admin);
-  // The bridge's own defaults (publish's createStream: true) plus three replicas.
-  await ajsm.streams.add({ name: cfg.stream, subjects: [cfg.subject], num_replicas: 3, duplicate_window: 120e9 });
+  const ajsm = await jetstreamManager(admin, { checkAPI: false });
+  // The bridge's own defaults (publish's createStream: true) plus three replicas. Asked again if
+  // it times out: a server restarted just before (the second test) may still be catching up.
+  // Adding the same configuration twice is not an error.
+  for (const deadline = Date.now() + 15_000; ; ) {
+    try {
+      await ajsm.streams.add({ name: cfg.stream, subjects: [cfg.subject], num_replicas: 3, duplicate_window: 120e9 });
+      break;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await Bun.sleep(200);
+    }
+  }
   const created = await settledInfo(admin, cfg.stream, 15_000);
   const leader = created.cluster!.leader!;
   const order = [leader, ...Object.keys(cfg.nodes).filter((n) => n !== leader)];
