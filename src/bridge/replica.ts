@@ -330,9 +330,19 @@ export class Replica<V extends RecordView, D> implements AsyncDisposable {
           for (const w of this.waiters) if (next >= w.sequence) w.resolve(true);
         }
         // The consumer ended: closed by close(), by restart() (go on with its replacement), or by itself.
-        if (this.closing || this.replacing === null) break;
+        if (this.closing) {
+          // A replacement that was being opened is not wanted any more (it must not pull on a
+          // connection that is not ours to close).
+          void this.replacing?.then((n) => n?.close()).catch(() => {});
+          break;
+        }
+        if (this.replacing === null) break;
         const next = await this.replacing;
         if (next === null) break;
+        if (this.closing) {
+          await next.close().catch(() => {});
+          break;
+        }
         this.consumer = next;
         this.watch(next);
         this.lastAlive = Date.now();
