@@ -282,12 +282,15 @@ async function walkStream(servers: string[], stream: string): Promise<{ messages
     let messages = 0;
     let end = 0;
     if (info.state.messages > 0) {
-      // Creating a consumer can time out for a while after a failover (as streamInfo above).
-      const deadline = Date.now() + 20_000;
+      // Creating a consumer can time out for a while after a failover (as streamInfo above): the
+      // servers may place it (one replica, on a peer of the stream) on the dead server until they
+      // notice it is gone, and such a request is never answered. So: short timeouts, many tries.
+      const js = jetstream(nc, { timeout: 2000 });
+      const deadline = Date.now() + 30_000;
       let consumer;
       for (;;) {
         try {
-          consumer = await jetstream(nc).consumers.get(stream, { deliver_policy: DeliverPolicy.All });
+          consumer = await js.consumers.get(stream, { deliver_policy: DeliverPolicy.All });
           break;
         } catch (error) {
           if (Date.now() > deadline) throw error;
