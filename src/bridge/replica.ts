@@ -10,9 +10,18 @@
  * source (a lapped bridge, or the log's own `skipTo`): the replica leaves the
  * same gap with `writer.skipTo`. Such gaps end at segment boundaries, which is
  * why the replica's `segmentCapacity` must be the source's.
+ *
+ * The consumer is the client's ordered consumer, which recreates itself after
+ * a restart or a missed heartbeat, but only once the server says it is gone.
+ * In a cluster, the server holding it can die instead (an ephemeral consumer
+ * has one replica): the others then never answer for it, and the client asks
+ * forever (measured with nats-server 2.9.10 and @nats-io/jetstream 3.4: still
+ * stalled after 30 s). So the replica also watches it, and recreates it
+ * itself at the next stream sequence when it has been silent (no message, no
+ * heartbeat) for three pull expiries.
  */
 import type { NatsConnection } from "@nats-io/transport-node";
-import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
+import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
 import { AtomicLog } from "../log/log.ts";
 import type { Writer } from "../log/writer.ts";
 import type { RecordCodec } from "../records/codec.ts";
@@ -73,6 +82,8 @@ export interface ReplicaStats {
   dropped: number;
   /** The source's cumulative loss, from the last message's `Atomic-Log-Lost` header. */
   sourceLost: number;
+  /** Times the replica recreated its consumer after it went silent (its server died: see the module's comment). */
+  restarts: number;
   /** The error that stopped the replica, or null. */
   lastError: string | null;
 }
@@ -123,17 +134,29 @@ export async function replica<V extends RecordView, D>(codec: RecordCodec<V, D>,
     const from = Math.max(options.from ?? 0, writer.nextSequence);
     const jsm = await jetstreamManager(nc);
     const start = await streamSequenceFor(jsm, stream, from);
-    // An ordered consumer: ephemeral, flow-controlled pulls, and recreated by the client at the
-    // next stream sequence after a restart or a missed heartbeat, so nothing is skipped or repeated.
-    const consumer = await jetstream(nc).consumers.get(stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start });
-    const messages = await consumer.consume({ max_messages: maxMessages, expires: expiresMs });
-    return new Replica(log, writer, { nc, owned, ownsLog, messages, from });
+    const js = jetstream(nc);
+    // A restart's requests time out sooner: right after a failover, one sent before the stream
+    // has a leader again is never answered, and each would wait out the client's default 5 s.
+    const jsRestart = jetstream(nc, { timeout: 2000 });
+    const open = (at: number, restart: boolean) => consumeFrom(restart ? jsRestart : js, stream, at, maxMessages, expiresMs);
+    const messages = await open(start, false);
+    return new Replica(log, writer, { nc, owned, ownsLog, messages, from, start, expiresMs, open });
   } catch (error) {
     writer.release();
     if (ownsLog) log.close();
     if (owned) await nc?.close();
     throw error;
   }
+}
+
+/**
+ * An ordered consumer of `stream` from stream sequence `start`: ephemeral, flow-controlled pulls,
+ * and recreated by the client at the next stream sequence after a restart or a missed heartbeat,
+ * so nothing is skipped or repeated.
+ */
+async function consumeFrom(js: JetStreamClient, stream: string, start: number, maxMessages: number, expiresMs: number): Promise<ConsumerMessages> {
+  const consumer = await js.consumers.get(stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start });
+  return consumer.consume({ max_messages: maxMessages, expires: expiresMs });
 }
 
 /** The state {@link replica} hands to a {@link Replica}. */
@@ -143,7 +166,15 @@ interface ReplicaInit {
   ownsLog: boolean;
   messages: ConsumerMessages;
   from: number;
+  /** The stream sequence `messages` starts at. */
+  start: number;
+  expiresMs: number;
+  /** Opens a consumer at a stream sequence (for a restart: see {@link Replica.restart}). */
+  open: (start: number, restart: boolean) => Promise<ConsumerMessages>;
 }
+
+/** Notifications of a consumer that come from its server: it is alive. */
+const ALIVE = new Set(["heartbeat", "discard", "debug", "ordered_consumer_recreated"]);
 
 /** A running replica (see {@link replica}). Read `log` like any local log; do not write to it. */
 export class Replica<V extends RecordView, D> implements AsyncDisposable {
@@ -165,9 +196,19 @@ export class Replica<V extends RecordView, D> implements AsyncDisposable {
   private gaps = 0;
   private dropped = 0;
   private sourceLost = 0;
+  private restarts = 0;
   private lastError: string | null = null;
   private state: ReplicaStats["state"] = "running";
   private closing = false;
+  /** The consumer being read. */
+  private consumer: ConsumerMessages;
+  /** The stream sequence after the last message received: where a recreated consumer starts. */
+  private nextStreamSeq: number;
+  /** When the consumer last showed it was alive (a message, or a notification from its server). */
+  private lastAlive = Date.now();
+  /** A new consumer being opened in place of a silent one (see {@link restart}), or null. */
+  private replacing: Promise<ConsumerMessages | null> | null = null;
+  private readonly watchdog: ReturnType<typeof setInterval>;
   private readonly waiters = new Set<{ sequence: number; resolve: (ok: boolean) => void }>();
 
   /** @internal Use {@link replica}. */
@@ -179,6 +220,15 @@ export class Replica<V extends RecordView, D> implements AsyncDisposable {
     this.recBytes = log.codec.byteLength;
     this.segCap = log.segmentCapacity;
     this.floor = init.from;
+    this.consumer = init.messages;
+    this.nextStreamSeq = init.start;
+    this.watch(init.messages);
+    // Three expiries of silence: the server sends a heartbeat every half expiry while a pull
+    // waits, so that is six missed, where the client gives up on a pull after two.
+    const silentMs = 3 * init.expiresMs;
+    this.watchdog = setInterval(() => {
+      if (this.replacing === null && !this.closing && Date.now() - this.lastAlive > silentMs) this.replacing = this.restart();
+    }, init.expiresMs);
     this.done = this.run();
     this.done.catch(() => {});
   }
@@ -195,6 +245,7 @@ export class Replica<V extends RecordView, D> implements AsyncDisposable {
       gaps: this.gaps,
       dropped: this.dropped,
       sourceLost: this.sourceLost,
+      restarts: this.restarts,
       lastError: this.lastError,
     };
   }
@@ -231,7 +282,7 @@ export class Replica<V extends RecordView, D> implements AsyncDisposable {
   async close(): Promise<void> {
     if (!this.closing) {
       this.closing = true;
-      await this.init.messages.close().catch(() => {});
+      await this.consumer.close().catch(() => {});
     }
     await this.done.catch(() => {});
   }
@@ -241,21 +292,73 @@ export class Replica<V extends RecordView, D> implements AsyncDisposable {
     await this.close();
   }
 
+  /** Notes every sign of life of a consumer's server (its own notifications end when it is closed). */
+  private watch(messages: ConsumerMessages): void {
+    void (async () => {
+      for await (const n of messages.status()) if (ALIVE.has(n.type)) this.lastAlive = Date.now();
+    })().catch(() => {});
+  }
+
+  /**
+   * Replaces a silent consumer: closes it (first, so it cannot deliver what the new one will),
+   * then opens one at the next stream sequence, asking again until it works or the replica
+   * closes: right after a failover there may be no leader to create it yet, and until the
+   * servers notice that a SIGKILLed server is gone they place about one new consumer in three
+   * on it, a request that is never answered (measured with nats-server 2.9.10, 10 s after).
+   */
+  private async restart(): Promise<ConsumerMessages | null> {
+    await this.consumer.close().catch(() => {});
+    for (let attempt = 0; !this.closing && !this.init.nc.isClosed(); attempt++) {
+      try {
+        const messages = await this.init.open(this.nextStreamSeq, true);
+        if (!this.closing) return messages;
+        await messages.close().catch(() => {});
+        break;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 100 * 2 ** attempt)));
+      }
+    }
+    return null;
+  }
+
   private async run(): Promise<void> {
     try {
-      for await (const m of this.init.messages) {
-        if (this.closing) break;
-        this.apply(m);
-        const next = this.writer.nextSequence;
-        for (const w of this.waiters) if (next >= w.sequence) w.resolve(true);
+      for (;;) {
+        for await (const m of this.consumer) {
+          if (this.closing) break;
+          this.lastAlive = Date.now();
+          this.apply(m);
+          const next = this.writer.nextSequence;
+          for (const w of this.waiters) if (next >= w.sequence) w.resolve(true);
+        }
+        // The consumer ended: closed by close(), by restart() (go on with its replacement), or by itself.
+        if (this.closing) {
+          // A replacement that was being opened is not wanted any more (it must not pull on a
+          // connection that is not ours to close).
+          void this.replacing?.then((n) => n?.close()).catch(() => {});
+          break;
+        }
+        if (this.replacing === null) break;
+        const next = await this.replacing;
+        if (next === null) break;
+        if (this.closing) {
+          await next.close().catch(() => {});
+          break;
+        }
+        this.consumer = next;
+        this.watch(next);
+        this.lastAlive = Date.now();
+        this.replacing = null;
+        this.restarts++;
       }
       this.state = "stopped";
     } catch (error) {
       this.state = "failed";
       this.lastError = String((error as Error)?.message ?? error);
-      await this.init.messages.close().catch(() => {});
+      await this.consumer.close().catch(() => {});
       throw error;
     } finally {
+      clearInterval(this.watchdog);
       for (const w of this.waiters) w.resolve(this.writer.nextSequence >= w.sequence);
       this.writer.release();
       if (this.init.ownsLog) this.log.close();
@@ -293,6 +396,7 @@ export class Replica<V extends RecordView, D> implements AsyncDisposable {
     }
     if (!Number.isSafeInteger(meta.first)) throw new BridgeStreamError(m.info.stream, `message ${m.seq} has no Atomic-Log-Sequence header`);
     this.streamSeq = m.seq;
+    this.nextStreamSeq = m.seq + 1;
     if (Number.isSafeInteger(meta.lost)) this.sourceLost = meta.lost;
     const F = meta.first;
     const end = F + meta.count;
