@@ -397,12 +397,40 @@ describe.skipIf(natsSkipReason !== null)("NATS JetStream bridge (real nats-serve
     expect(await rep.waitFor(N, 20_000)).toBe(true);
     const stats = bridge.stats();
     expect(stats.lost).toBe(0);
-    expect(stats.errors).toBeGreaterThan(0); // the kill was felt
+    expect(stats.errors + stats.resends).toBeGreaterThan(0); // the kill was felt
     expectContiguous(await streamRuns(nc, "CRASH"), 0, N);
     expect(checkRecords(rep.log).length).toBe(N);
     expect(rep.stats()).toMatchObject({ records: N, duplicates: 0, gaps: 0, dropped: 0 });
     await bridge.stop();
     await rep.close();
+    writer.release();
+  }, 45_000);
+
+  test("after a reconnect, messages left unanswered are re-sent at once, not after ackTimeoutMs", async () => {
+    const [writer, log] = AtomicLog.newClaimed(Trade, geometry);
+    // An acknowledgement time-out far beyond the test's deadline: only the reconnect can unblock the bridge.
+    const bridge = await publish(log, { servers: server.url, stream: "RECON", subject: "recon", maxInFlight: 16, ackTimeoutMs: 120_000 });
+    let writing = true;
+    const writing$ = (async () => {
+      while (writing) {
+        await appendUpTo(writer, writer.nextSequence + 200, 0, Number.MAX_SAFE_INTEGER);
+        await Bun.sleep(2);
+      }
+    })();
+    await Bun.sleep(300);
+    await server.kill("SIGKILL");
+    await Bun.sleep(300);
+    await server.launch();
+    await Bun.sleep(500);
+    writing = false;
+    await writing$;
+    const N = writer.nextSequence;
+    await acked(bridge, N, 15_000);
+    const stats = bridge.stats();
+    expect(stats.lost).toBe(0);
+    expect(stats.resends).toBeGreaterThan(0); // messages in flight at the kill were sent again
+    expectContiguous(await streamRuns(nc, "RECON"), 0, N);
+    await bridge.stop();
     writer.release();
   }, 45_000);
 });
