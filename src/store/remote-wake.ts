@@ -91,8 +91,11 @@ export function listenForWakes(dir: string, slot: number, header: Int32Array, be
 }
 
 /**
- * The order that makes the invariant hold: read WAKE, hand that value to the
- * waker (`start`), and only then flag the process as having parked readers.
+ * Registers this process's waker: reads WAKE, hands that value to the waker
+ * (`start`), then flags the process as having parked readers. (The flag must be
+ * set before any reader of the process marks a count word, which holds because
+ * readers exist only after the open returns; the order of the first two steps
+ * matters less: a bump between them is not for any of this process's readers.)
  * Returns the first steps of stopping: unflag, and ask the waker to stop.
  */
 export function registerWaker(header: Int32Array, slot: number, bell: Int32Array, start: (seen: number) => void): () => void {

@@ -5,6 +5,10 @@
  * and the invariants it checks). Deterministic: a failure prints the schedule,
  * which `replay` runs again.
  *
+ * Spinner-to-spinner hand-offs (while another party could run) and timing a wait out at once
+ * cost a preemption each, so a schedule needing them needs a higher bound than its context
+ * switches alone: the price of exploring spin loops and sliced waits finitely.
+ *
  * Bounds are per scenario: 2 or 3 preemptions where two parties race, 1 (plus
  * any number of free switches where a party waits) where three do, and kills
  * at every step for the recovery protocols. Each finishes in seconds.
@@ -64,6 +68,18 @@ describe("the explorer itself", () => {
     const { replay } = await import("./harness/explore.ts");
     const again = await replay(url, r.failure!.schedule);
     expect(again?.message).toContain("lost update");
+  });
+
+  test("finds a race between two parties while a third waits in timed slices, at bound 0", async () => {
+    const r = await explore(new URL("./scenarios/explorer-timed-race.ts", import.meta.url).href, { preemptions: 0 });
+    expect(r.failure?.status).toBe("check");
+    expect(r.failure?.message).toContain("planted race");
+  });
+
+  test("times out a timed wait that spinning parties wait for, instead of reporting a livelock", async () => {
+    const r = await explore(new URL("./scenarios/explorer-spinners-timed.ts", import.meta.url).href, { preemptions: 2 });
+    expect(r.failure).toBeUndefined();
+    expect(r.executions).toBeGreaterThan(1);
   });
 
   test("is deterministic: every execution, run twice, takes the same steps", async () => {

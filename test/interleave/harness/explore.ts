@@ -84,6 +84,8 @@ interface StepInfo {
   killable: number;
   /** Enabled parties whose next access is the spin-loop hint (paused in a spin loop). */
   spinning: number;
+  /** Parties in a timed wait. */
+  timed: number;
 }
 
 interface Footprint {
@@ -207,6 +209,7 @@ function runExecution(
   let killable = 0;
   for (const k of spec.killable ?? []) killable |= 1 << k;
   sync[G.KILLABLE] = killable;
+  sync[G.STRICT_TIMED] = spec.strictTimedWaits === true ? 1 : 0;
   sync[G.PREV] = -1;
   for (let i = 0; i < prefix.length; i++) sync[PREFIX_BASE + i] = prefix[i]!;
   sync[G.PREFIX_LEN] = prefix.length;
@@ -243,6 +246,7 @@ function runExecution(
       prevIndex: sync[at + T.PREV_INDEX]!,
       killable: sync[at + T.KILLABLE]!,
       spinning: sync[at + T.SPINNING]!,
+      timed: sync[at + T.TIMED]!,
     });
   }
   const executed = Atomics.load(sync, EXEC_COUNT);
@@ -278,14 +282,15 @@ function runExecution(
 /** The word the library loads as a spin-loop hint (`pause()` in src/shared/control.ts). */
 const PAUSE_WORD = H.PAUSE;
 
-/** Whether choosing `p` at step `st` times out the wait that `p` (the party that ran last) just entered while another party could run. */
-function timesOutEarly(st: { prev: number; prevKind: number; enabled: number }, p: number): boolean {
-  return p === st.prev && st.prevKind === Op.RESUME && (st.enabled & ~(1 << p)) !== 0;
+/** Whether choosing `p` at step `st` times out the wait that `p` (the party that ran last) just entered while another party could run (spinning or not). */
+function timesOutEarly(st: StepInfo, p: number): boolean {
+  return p === st.prev && st.prevKind === Op.RESUME && (st.enabled & ~st.timed & ~(1 << p)) !== 0;
 }
 
 /**
  * Whether choosing `p` at step `st`, after prev paused in a spin loop, hands the turn to another
- * spinner while a party that is not spinning could run. Free, two parties spinning on a lock that
+ * spinner while a party that is not spinning could run (a party in a timed wait counts: timing it
+ * out is what the default does then). Free, two parties spinning on a lock that
  * a third holds would hand the turn to each other for ever; as a preemption it is still explored.
  */
 function spinsAgain(st: StepInfo, p: number): boolean {
@@ -391,7 +396,7 @@ export async function explore(scenarioUrl: string, options: ExploreOptions = {})
           const st = r.steps[s]!;
           if (s >= from) {
             const alternatives: number[] = [];
-            const prevRunnable = st.prev >= 0 && (st.enabled & (1 << st.prev)) !== 0;
+            const prevRunnable = st.prev >= 0 && (st.enabled & (1 << st.prev)) !== 0 && st.prevKind !== Op.RESUME;
             for (let p = 0; p < n; p++) {
               if (p === st.choice || (st.enabled & (1 << p)) === 0) continue;
               // A party paused in a spin loop is not run again while another can make progress.
@@ -426,7 +431,7 @@ export async function explore(scenarioUrl: string, options: ExploreOptions = {})
             }
           }
           // Account for the choice actually taken at this step.
-          const prevRunnable = st.prev >= 0 && (st.enabled & (1 << st.prev)) !== 0;
+          const prevRunnable = st.prev >= 0 && (st.enabled & (1 << st.prev)) !== 0 && st.prevKind !== Op.RESUME;
           if (st.choice >= KILL) kills++;
           else if (prevRunnable && st.choice !== st.prev && st.prevKind !== Op.PAUSE) preemptions++;
           else if (timesOutEarly(st, st.choice) || spinsAgain(st, st.choice)) preemptions++;

@@ -48,6 +48,12 @@ export interface ScenarioSpec<S extends { shared: unknown; control: SharedArrayB
    * tries; loading it tells the explorer the party is spinning. Default: the log's `H.PAUSE`.
    */
   readonly pauseWord?: number;
+  /**
+   * Timed waits of this protocol are only a safety net: a wake-up must never depend on one. A
+   * timed wait is then never timed out while nobody else can run; the execution ends as a
+   * deadlock (a lost wake-up) instead. Timed waits still time out early, as alternatives.
+   */
+  readonly strictTimedWaits?: boolean;
   /** Preemption bound (default 2): schedules with more context switches away from a runnable party are not tried. */
   readonly preemptions?: number;
   /**

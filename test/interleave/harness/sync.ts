@@ -49,6 +49,8 @@ export const G = {
   END_STATES: 14,
   /** Party + 1 that holds the turn (0 between turns), to catch two parties running at once. */
   RUNNER: 15,
+  /** 1 if a timed wait may not time out while nobody else can run (ScenarioSpec.strictTimedWaits). */
+  STRICT_TIMED: 16,
 } as const;
 
 /** Bytes for the first failure's message (a separate SharedArrayBuffer). */
@@ -58,7 +60,7 @@ export const MESSAGE_BYTES = 16384;
 export const Status = { RUNNING: 0, FINISHED: 1, FAILED: 2, DEADLOCK: 3, STEP_BOUND: 4, DIVERGED: 5 } as const;
 
 /** Per-party words start here, PARTY_WORDS each. */
-export const PARTY_BASE = 16;
+export const PARTY_BASE = 17;
 export const PARTY_WORDS = 8;
 /** Offsets inside a party's words. */
 export const P = {
@@ -107,9 +109,9 @@ export const Op = {
 export const PREFIX_BASE = PARTY_BASE + PARTY_WORDS * MAX_PARTIES;
 /** Trace: TRACE_WORDS per step, see {@link T}. */
 export const TRACE_BASE = PREFIX_BASE + MAX_STEPS;
-export const TRACE_WORDS = 7;
+export const TRACE_WORDS = 8;
 /** Offsets inside one trace entry. */
-export const T = { CHOICE: 0, ENABLED: 1, PREV: 2, PREV_KIND: 3, PREV_INDEX: 4, KILLABLE: 5, SPINNING: 6 } as const;
+export const T = { CHOICE: 0, ENABLED: 1, PREV: 2, PREV_KIND: 3, PREV_INDEX: 4, KILLABLE: 5, SPINNING: 6, TIMED: 7 } as const;
 /** Executed operations, in order: party, kind, index (for footprints). */
 export const EXEC_BASE = TRACE_BASE + TRACE_WORDS * MAX_STEPS;
 export const EXEC_WORDS = 3;
@@ -189,6 +191,12 @@ export function decide(sync: Int32Array): void {
       endExecution(sync, blocked ? Status.DEADLOCK : Status.FINISHED);
       return;
     }
+    if (RealAtomics.load(sync, G.STRICT_TIMED) !== 0 && (enabled & ~timedMask(sync, parties)) === 0) {
+      // Only timed waits could go on: in production they would, after their time-out. A scenario
+      // that says its wake-ups are never lost reports this as the lost wake-up it is.
+      endExecution(sync, Status.DEADLOCK);
+      return;
+    }
     if (step >= MAX_STEPS) {
       endExecution(sync, Status.STEP_BOUND);
       return;
@@ -217,6 +225,7 @@ export function decide(sync: Int32Array): void {
     let spinning = 0;
     for (let p = 0; p < parties; p++) if ((enabled & (1 << p)) !== 0 && RealAtomics.load(sync, pw(p, P.OP_KIND)) === Op.PAUSE) spinning |= 1 << p;
     RealAtomics.store(sync, at + T.SPINNING, spinning);
+    RealAtomics.store(sync, at + T.TIMED, timedMask(sync, parties));
     RealAtomics.store(sync, G.STEP, step + 1);
     if (choice >= KILL) {
       RealAtomics.store(sync, pw(choice - KILL, P.STATE), State.KILLED);
@@ -229,18 +238,38 @@ export function decide(sync: Int32Array): void {
   }
 }
 
+/** Parties in a timed wait (enabled: choosing one times its wait out). */
+function timedMask(sync: Int32Array, parties: number): number {
+  let mask = 0;
+  for (let p = 0; p < parties; p++) if (RealAtomics.load(sync, pw(p, P.STATE)) === State.BLOCKED_TIMED) mask |= 1 << p;
+  return mask;
+}
+
 /**
  * Keep running the previous party unless it finished, blocked or paused in a spin loop; else the
- * lowest other party that can run. A party in a timed wait is timed out only when nobody else can
- * run (or when the explorer tries that as an alternative): timing it out at once, by default,
- * would have a party that waits in slices for another spin without ever letting it run.
+ * lowest other party that can run and is not spinning; else another spinner, or time out a timed
+ * wait (after a spinner paused, time first: every party that can run spins, waiting for time to
+ * pass). Timing a wait out while a party could run, as the default, would have a party that
+ * waits in slices loop without ever letting the others run.
  */
 function defaultChoice(sync: Int32Array, enabled: number, prev: number, parties: number): number {
-  const runnable = (p: number) => (enabled & (1 << p)) !== 0 && RealAtomics.load(sync, pw(p, P.STATE)) !== State.BLOCKED_TIMED;
-  if (prev >= 0 && runnable(prev) && RealAtomics.load(sync, pw(prev, P.OP_KIND)) !== Op.PAUSE) return prev;
+  const timed = timedMask(sync, parties);
+  const runnable = (p: number) => (enabled & (1 << p)) !== 0 && (timed & (1 << p)) === 0;
   const spinning = (p: number) => RealAtomics.load(sync, pw(p, P.OP_KIND)) === Op.PAUSE;
+  if (prev >= 0 && runnable(prev) && !spinning(prev)) return prev;
   for (let p = 0; p < parties; p++) if (p !== prev && runnable(p) && !spinning(p)) return p;
-  for (let p = 0; p < parties; p++) if (p !== prev && runnable(p)) return p;
-  for (let p = 0; p < parties; p++) if (p !== prev && (enabled & (1 << p)) !== 0) return p;
+  const timeOut = () => {
+    for (let p = 0; p < parties; p++) if ((timed & (1 << p)) !== 0 && (enabled & (1 << p)) !== 0) return p;
+    return -1;
+  };
+  const otherSpinner = () => {
+    for (let p = 0; p < parties; p++) if (p !== prev && runnable(p)) return p;
+    return -1;
+  };
+  // A spinner that just paused hands over to time passing before another spinner (they could
+  // hand the turn to each other for ever); otherwise a spinner goes first, since the condition
+  // it spins on may hold by now.
+  const first = prev >= 0 && spinning(prev) ? [timeOut(), otherSpinner()] : [otherSpinner(), timeOut()];
+  for (const p of first) if (p >= 0) return p;
   return prev;
 }

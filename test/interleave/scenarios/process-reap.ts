@@ -40,6 +40,8 @@ function open(shared: unknown): { st: LogState<never, never>; header: Int32Array
 }
 
 export default scenario({
+  // The control block starts after the header: its spin-loop hint is there.
+  pauseWord: HEADER_BYTES / 4 + H.PAUSE,
   name: "reaping a dead process's entry against a process taking it",
   setup: () => {
     const log = AtomicLog.create(Trade, { retainedCapacity: 2, segmentCapacity: 2, snapshotBudget: 4, maxSnapshots: 4, preTouch: false });

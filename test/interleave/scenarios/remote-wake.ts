@@ -19,6 +19,7 @@
  * never left parked after a commit it has not seen.
  */
 import { AtomicLog } from "../../../src/index.ts";
+import { H } from "../../../src/shared/control.ts";
 import { LogState } from "../../../src/log/log-state.ts";
 import type { Doorbells } from "../../../src/shared/wake.ts";
 import { CF, HEADER_BYTES } from "../../../src/store/file-format.ts";
@@ -69,6 +70,8 @@ function open(shared: unknown, writer: boolean) {
 }
 
 export default scenario({
+  // The control block starts after the header: its spin-loop hint is there.
+  pauseWord: HEADER_BYTES / 4 + H.PAUSE,
   name: "a reader parked in another process, woken through the control file",
   setup: () => {
     const { shared: mem } = smallLog({ retainedCapacity: 4, segmentCapacity: 2 });

@@ -11,8 +11,9 @@
  *
  * Invariants: every sequence read is one that was written; the syncer flushes
  * only ranges it was asked for, in order; `requestAndWait(S)` returns only once
- * S is durable, and never times out while the syncer runs (a missed request is
- * a wait that never ends: the syncer's wait is untimed); the syncer ends after stop.
+ * S is durable, and is woken, never saved by its 100 ms slices (strictTimedWaits);
+ * a missed request is a wait that never ends (the syncer's wait is untimed); the
+ * syncer ends after stop.
  */
 import { LogStorageError } from "../../../src/errors.ts";
 import { SyncerLink, requestStop, serveRequests, syncerBuffer, syncerWords } from "../../../src/store/syncer.ts";
@@ -34,6 +35,8 @@ function words(shared: unknown): Int32Array {
 export default scenario({
   name: "syncer requests and results behind sequence locks",
   pauseWord: syncerWords.PAUSE,
+  // requestAndWait waits in 100 ms slices; a wake-up it misses must show, not be saved by a slice.
+  strictTimedWaits: true,
   setup: () => {
     const buffer = new SharedArrayBuffer((syncerWords.WORDS + 2) * 4);
     new Int32Array(buffer).set(new Int32Array(syncerBuffer(START)));
