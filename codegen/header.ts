@@ -51,6 +51,20 @@ export function generatedFrom(text: string): string | undefined {
 }
 
 /**
+ * The schemas dir named by a generated module's `// Regenerate:` line, as displayed there
+ * (relative to the directory the generator ran in), or undefined if it has none (output of
+ * generators before 0.1.0) or `text` is not generated output.
+ */
+export function regeneratedFrom(text: string): string | undefined {
+  if (!isGenerated(text)) return undefined;
+  const line = text.split("\n", 3)[1] ?? "";
+  const match = /^\/\/ Regenerate: \S+ ('(?:[^']|'\\'')*'|\S+) --out /.exec(line);
+  if (match === undefined || match === null) return undefined;
+  const word = match[1]!;
+  return word.startsWith("'") ? word.slice(1, -1).replace(/'\\''/g, "'") : word;
+}
+
+/**
  * A path as it belongs in the header: relative to `cwd` (an absolute path the user typed
  * becomes relative too, so the output does not depend on where the checkout lives), with
  * `/` separators, `.` and `..` segments and trailing slashes normalised away.

@@ -5,13 +5,16 @@
  *
  * Only files this generator wrote are ever candidates: a file must start with the generated
  * header (see `isGenerated`), so a user's hand-written module in the output dir is never
- * reported or deleted. And the header must say the file came from a schemas dir of the same
- * name as this run's, so two schema dirs generating into one output dir (`a/` and `b/` into
- * `gen/`) do not clean each other's output.
+ * reported or deleted. And the header's regenerate command must name this run's schemas dir
+ * (as the header spells it: relative to the working directory), so two schema dirs generating
+ * into one output dir (`a/schemas` and `b/schemas` into `gen/`) never clean each other's output,
+ * even with the same folder name (found by review: matching the folder name alone deleted the
+ * other dir's modules). Run from another directory, nothing is an orphan: the safe side. Output
+ * of generators before 0.1.0 has no regenerate line and is matched by the folder name.
  */
 import { existsSync, readdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import { generatedFrom, isGenerated } from "./header.ts";
+import { displayPath, generatedFrom, isGenerated, regeneratedFrom } from "./header.ts";
 
 /** A generated module whose schema is gone. */
 export interface Orphan {
@@ -30,13 +33,17 @@ export function findOrphans(schemasDir: string, outDir: string, schemaNames: rea
   if (!existsSync(outDir) || !statSync(outDir).isDirectory()) return [];
   const current = new Set(schemaNames);
   const dirName = basename(resolve(schemasDir));
+  const shown = displayPath(schemasDir);
   const orphans: Orphan[] = [];
   for (const name of readdirSync(outDir).sort()) {
     if (!name.endsWith(".ts") || name.endsWith(".d.ts") || current.has(name)) continue;
     const path = join(outDir, name);
     if (!statSync(path).isFile()) continue;
-    const from = generatedFrom(readFileSync(path, "utf8"));
-    if (from !== undefined && from.startsWith(`${dirName}/`)) orphans.push({ path, from });
+    const text = readFileSync(path, "utf8");
+    const from = generatedFrom(text);
+    if (from === undefined) continue;
+    const dir = regeneratedFrom(text);
+    if (dir === undefined ? from.startsWith(`${dirName}/`) : dir === shown) orphans.push({ path, from });
   }
   return orphans;
 }

@@ -245,6 +245,26 @@ describe("orphans: output whose schema file is gone", () => {
     expect(existsSync(join(out, "more.ts"))).toBe(true);
   });
 
+  test("output of another schemas dir with the same folder name is not an orphan either", () => {
+    const base = join(tmp, "orphans-same-name");
+    const a = join(base, "a", "schemas");
+    const b = join(base, "b", "schemas");
+    const out = join(base, "gen");
+    mkdirSync(a, { recursive: true });
+    mkdirSync(b, { recursive: true });
+    writeFileSync(join(a, "one.ts"), 'import type { u8 } from "atomic-log/schema";\nexport interface One {\n  a: u8;\n}\n');
+    writeFileSync(join(b, "two.ts"), 'import type { u8 } from "atomic-log/schema";\nexport interface Two {\n  b: u8;\n}\n');
+    expect(run([a, "--out", out]).code).toBe(0);
+    expect(run([b, "--out", out]).code).toBe(0);
+    expect(run([a, "--out", out, "--check"]).code).toBe(0);
+    expect(run([a, "--out", out, "--clean"]).code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(["one.ts", "two.ts"]);
+    // Its own orphans are still found: b's schema removed, b's run cleans two.ts.
+    rmSync(join(b, "two.ts"));
+    expect(run([b, "--out", out, "--clean"]).code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(["one.ts"]);
+  });
+
   test("an output file with the header only further down is not generated output", () => {
     const { schemas, out } = setUp("orphans-header-later");
     const file = join(out, "notes.ts");
