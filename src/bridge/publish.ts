@@ -145,7 +145,8 @@ interface Pending {
 
 /** NATS's JetStream error code for a refused `Nats-Expected-Last-Sequence`. */
 const WRONG_LAST_SEQUENCE = 10071;
-const HEADER_ROOM = 1024;
+/** JetStream's error code for a message larger than the stream's `max_msg_size`: re-sending cannot help. */
+const MESSAGE_TOO_LARGE = 10054;
 /** Payloads from this size on are written one per client flush (see the loop in `run`): half the client's 32 KiB flush threshold. */
 const YIELD_BYTES = 16 * 1024;
 
@@ -180,15 +181,26 @@ export async function publish<V extends RecordView, D>(log: AtomicLog<V, D>, opt
   const intended = intendedLimits(resolveRetention(log, subject, options.retention), create);
   const { nc, owned } = await link(options, options.name ?? `atomic-log bridge ${stream}`);
   try {
+    // The largest headers a message carries (every number at its widest), measured: a guessed
+    // allowance let a long record name push full messages past the limits, refused for ever.
+    const widest = Number.MAX_SAFE_INTEGER;
+    const headerBytes = new BridgeMessageHeaders(log.codec.name, log.codec.fingerprint, S).message(widest, S, widest, widest).encode().byteLength;
     const maxPayload = nc.info?.max_payload ?? 1 << 20;
-    const fit = Math.floor((maxPayload - HEADER_ROOM) / rec);
-    if (fit < 1) throw new InvalidOptionError("codec", log.codec.name, `a record that fits the server's max_payload (${maxPayload} bytes)`);
+    const fit = Math.floor((maxPayload - headerBytes) / rec);
+    if (fit < 1) throw new InvalidOptionError("codec", log.codec.name, `a record that fits the server's max_payload (${maxPayload} bytes) with the bridge's ${headerBytes} bytes of headers`);
     maxRecords = Math.min(maxRecords, S, fit);
     const jsm = await jetstreamManager(nc);
     const info = await bridgeStream(jsm, stream, subject, create, intended);
     const limited = (info.config.max_msgs ?? -1) > 0 || (info.config.max_bytes ?? -1) > 0 || (info.config.max_age ?? 0) > 0 || (info.config.max_msgs_per_subject ?? -1) > 0;
     if (info.config.discard === "new" && limited) {
       throw new BridgeStreamError(stream, 'it has limits with discard "new": once full it would refuse every message and stall the bridge; use discard "old"');
+    }
+    // The stream's own size limit counts headers and payload alike.
+    const maxMsgSize = info.config.max_msg_size ?? -1;
+    if (maxMsgSize > 0) {
+      const fitStream = Math.floor((maxMsgSize - headerBytes) / rec);
+      if (fitStream < 1) throw new BridgeStreamError(stream, `its max_msg_size (${maxMsgSize} bytes) cannot hold one record with the bridge's ${headerBytes} bytes of headers`);
+      maxRecords = Math.min(maxRecords, fitStream);
     }
     const streamLimits = limitsOf(info.config);
     const limits = { streamLimits, limitsWarning: limitsWarning(stream, streamLimits, intended) };
@@ -534,15 +546,21 @@ export class Bridge<V extends RecordView, D> implements AsyncDisposable {
     while (this.queue.length > 0 && this.queue[0]!.settled) {
       const entry = this.queue[0]!;
       if (entry.error !== null) {
-        if ((entry.error as { code?: number }).code !== WRONG_LAST_SEQUENCE) {
+        const code = (entry.error as { code?: number }).code; // JetStreamApiError: the API's err_code
+        if (code === MESSAGE_TOO_LARGE) throw new BridgeStreamError(this.init.stream, `it refuses message ${entry.first} as too large (${(entry.error as Error).message})`);
+        if (code !== WRONG_LAST_SEQUENCE) {
           await this.resendAll(entry.error);
           return true;
         }
         // A refused expectation at the front (everything before it acknowledged) means another
         // publisher got in, unless ours was stored after all and its id had left the duplicate window.
+        // Nothing stored where ours belongs means nobody got in: the refusal came from an order
+        // that no longer holds (after a reconnect the client flushes what it buffered offline, so
+        // a later message can reach the server before an earlier lost one is re-sent), and we
+        // send again. Only someone else's message there fences us (found by review).
         const ours = await this.storedIsOurs(entry);
         if (ours === false) throw new BridgeFencedError(this.init.stream, entry.expect, `its message for sequence ${entry.first} was refused`);
-        if (ours === null) {
+        if (ours === null || ours === "absent") {
           await this.resendAll(entry.error);
           return true;
         }
@@ -550,6 +568,11 @@ export class Bridge<V extends RecordView, D> implements AsyncDisposable {
         // A duplicate answer says a message with this id is stored: check that it is this one.
         const ours = await this.storedIsOurs(entry);
         if (ours === false) throw new BridgeFencedError(this.init.stream, entry.expect, `the message stored at ${entry.expect + 1} is another bridge's`);
+        if (ours === "absent") {
+          // Stored (its id is known) but not where it belongs, or gone since: re-sending would be
+          // answered the same way for ever.
+          throw new BridgeStreamError(this.init.stream, `message ${entry.first} is answered as stored, but stream sequence ${entry.expect + 1} holds nothing (removed by the stream's limits or by hand?)`);
+        }
         if (ours === null) {
           await this.resendAll(new Error("could not read back a duplicate's stored message"));
           return true;
@@ -569,15 +592,15 @@ export class Bridge<V extends RecordView, D> implements AsyncDisposable {
     return progressed;
   }
 
-  /** Whether the message stored where `entry` belongs is `entry` (true/false), or null if the stream could not be asked. */
-  private async storedIsOurs(entry: Pending): Promise<boolean | null> {
+  /** Whether the message stored where `entry` belongs is `entry` (true/false), `"absent"` if nothing is stored there, or null if the stream could not be asked. */
+  private async storedIsOurs(entry: Pending): Promise<boolean | "absent" | null> {
     let stored;
     try {
       stored = await storedAt(this.init.jsm, this.init.stream, entry.expect + 1);
     } catch {
       return null;
     }
-    if (stored === null) return false;
+    if (stored === null) return "absent";
     const meta = readMeta(stored.header);
     // The bytes too: another log of the same layout (a second host misconfigured onto this
     // subject) gives the same id and count to different records.

@@ -142,6 +142,25 @@ describe.skipIf(natsSkipReason !== null)("stream limits from the log's retention
     writer.release();
   });
 
+  test("a stream's max_msg_size caps the records per message (headers counted); one too small for a record is a BridgeStreamError", async () => {
+    const [writer, log] = AtomicLog.newClaimed(Trade, { retainedCapacity: 4096, segmentCapacity: 256 });
+    await jsm.streams.add({ name: "SMALL", subjects: ["small"], max_msg_size: 2000 });
+    const bridge = await publish(log, { servers: server.url, stream: "SMALL", subject: "small" });
+    await appendUpTo(writer, 3000);
+    await acked(bridge, 3000);
+    const stats = bridge.stats();
+    expect(stats.lost).toBe(0);
+    expect(stats.errors).toBe(0); // never refused: every message fit
+    expect(stats.records).toBe(3000);
+    expect(stats.bytes / stats.messages).toBeLessThan(2000);
+    await bridge.stop();
+    await jsm.streams.add({ name: "TINY", subjects: ["tiny"], max_msg_size: 200 });
+    const refused = await publish(log, { servers: server.url, stream: "TINY", subject: "tiny" }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(BridgeStreamError);
+    expect((refused as Error).message).toContain("max_msg_size (200 bytes) cannot hold one record");
+    writer.release();
+  });
+
   test("the overhead bound holds for the server's own accounting, at the widest sequence numbers", async () => {
     const geometry = { retainedCapacity: 4096, segmentCapacity: 1024, initialSequence: 10 ** 15 };
     const [writer, log] = AtomicLog.newClaimed(Trade, geometry);
