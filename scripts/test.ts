@@ -45,7 +45,10 @@ rmSync(dir, { recursive: true, force: true });
 let ok = run.exitCode === 0;
 
 let nodeSummary: string | null = null;
-const filters = args.filter((a) => !a.startsWith("-"));
+// Path filters for the Node phase: the arguments that are not options, nor the values of
+// `bun test` options that take one (`-t wake` is a name pattern, not a path filter).
+const VALUED = new Set(["-t", "--test-name-pattern", "--timeout", "--rerun-each", "--preload", "--bail", "--seed", "--reporter", "--reporter-outfile", "--coverage-dir", "--coverage-reporter"]);
+const filters = args.filter((a, i) => !a.startsWith("-") && !VALUED.has(args[i - 1] ?? ""));
 if (!bunOnly && nodeTestFiles(filters).length > 0) {
   console.log("\nNode.js phase: the in-memory suites under node --test, against dist/ (scripts/node-tests.ts)");
   try {

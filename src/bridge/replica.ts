@@ -229,6 +229,8 @@ export class Replica<V extends RecordView, D> implements AsyncDisposable {
     this.watchdog = setInterval(() => {
       if (this.replacing === null && !this.closing && Date.now() - this.lastAlive > silentMs) this.replacing = this.restart();
     }, init.expiresMs);
+    // The consumer keeps the process alive while the replica runs; the watchdog alone should not.
+    (this.watchdog as { unref?: () => void }).unref?.();
     this.done = this.run();
     this.done.catch(() => {});
   }
