@@ -93,7 +93,8 @@ export function messageOverheadBound(recordName: string, fingerprint: string, se
  * The stream limits that mirror `log`'s retention (see the module's comment
  * for why they are the worst case): `max_msgs` = the most records the window
  * holds, `max_bytes` = that many single-record messages, and `max_age` = the
- * durable log's `retentionMs` (unlimited for a log in memory, or with none).
+ * durable log's `retentionMs`, plus its `segmentDurationMs` if segments are time-aligned
+ * (unlimited for a log in memory, or with none).
  * Use it to create or update a stream yourself (`createStream: false`).
  */
 export function windowLimits<V extends RecordView, D>(log: AtomicLog<V, D>, subject: string): StreamLimits {
@@ -101,10 +102,14 @@ export function windowLimits<V extends RecordView, D>(log: AtomicLog<V, D>, subj
   const perMessage = log.codec.byteLength + messageOverheadBound(log.codec.name, log.codec.fingerprint, log.segmentCapacity, subject);
   // The log's retention by age is stored in its control file, shared by every process that opens it.
   const retentionMs = log.retentionMs;
+  // The log drops a segment `retentionMs` after its last record, the stream a message that long
+  // after it was stored: with time-aligned segments a segment's first record is at most one
+  // segment duration older than its last, so that much more keeps the stream at least the log.
+  const ageMs = retentionMs > 0 ? retentionMs + log.segmentDurationMs : 0;
   return {
     max_msgs: records,
     max_bytes: records * perMessage,
-    max_age: retentionMs > 0 ? Math.ceil(retentionMs * 1e6) : 0,
+    max_age: ageMs > 0 ? Math.ceil(ageMs * 1e6) : 0,
   };
 }
 

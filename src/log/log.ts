@@ -153,6 +153,14 @@ export class AtomicLog<V extends RecordView, D> {
   }
 
   /**
+   * Durable logs: the span of a time-aligned segment in ms (`segmentDurationMs` at open: the
+   * writer closes its head segment at each multiple), or 0 for none. Always 0 in memory.
+   */
+  get segmentDurationMs(): number {
+    return this.state.durable?.segmentDurationMs ?? 0;
+  }
+
+  /**
    * Durable logs: records below this sequence are checksummed and on disk
    * (they survive a power loss). Null for a log in memory.
    */

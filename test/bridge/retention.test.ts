@@ -88,6 +88,13 @@ describe.skipIf(natsSkipReason !== null)("stream limits from the log's retention
       expect(bridge.stats().limitsWarning).toBeNull();
       await bridge.stop();
       log.close();
+      // Time-aligned segments: a segment's first record is up to one duration older than its last.
+      const aligned = mkdtempSync(join(tmpdir(), "atomic-log-retention-"));
+      const log2 = AtomicLog.open(Trade, aligned, { retainedCapacity: 4096, segmentCapacity: 256, retentionMs: 60_000, segmentDurationMs: 10_000 });
+      expect(log2.segmentDurationMs).toBe(10_000);
+      expect(windowLimits(log2, "x").max_age).toBe(70e9);
+      log2.close();
+      rmSync(aligned, { recursive: true, force: true });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
