@@ -9,7 +9,7 @@
  * them as usual and the watcher keeps going; the next save runs again. SIGINT (Ctrl-C) and
  * SIGTERM stop it cleanly with exit code 0.
  */
-import { watch } from "node:fs";
+import { existsSync, watch } from "node:fs";
 import type { FSWatcher } from "node:fs";
 
 /** Default quiet time after the last file event before a run starts. */
@@ -73,7 +73,14 @@ export function watchSchemas(options: WatchOptions): Watcher {
   let watcher: FSWatcher;
   try {
     watcher = watch(options.dir, { persistent: true }, (_event, filename) => {
-      if (closed || !isSchemaEvent(filename)) return;
+      if (closed) return;
+      // A watch on a deleted directory never fires again: say so and stop, rather than go quiet.
+      if (!existsSync(options.dir)) {
+        options.err(`atomic-log codegen: ${options.dir} is gone; stopped watching`);
+        stop(1);
+        return;
+      }
+      if (!isSchemaEvent(filename)) return;
       if (timer !== undefined) clearTimeout(timer);
       timer = setTimeout(() => {
         timer = undefined;

@@ -103,3 +103,21 @@ test("--watch on a missing schemas dir, or with --out naming it, exits 2 at once
     }
   }
 }, 30_000);
+
+test("--watch stops with exit 1, saying why, when the schemas dir itself is deleted", async () => {
+  const schemas = join(tmp, "doomed");
+  mkdirSync(schemas);
+  cpSync(join(ROOT, "schemas/market.ts"), join(schemas, "market.ts"));
+  const child = Bun.spawn([process.execPath, join(ROOT, "codegen/codegen-bin.ts"), "doomed", "--out", "doomed-gen", "--watch"], { cwd: tmp, stdout: "pipe", stderr: "pipe" });
+  const stdout = new Output(child.stdout);
+  const stderr = new Output(child.stderr);
+  try {
+    await until("the first run", () => stdout.text.includes("watching doomed for changes"), 15_000);
+    rmSync(schemas, { recursive: true });
+    const code = await Promise.race([child.exited, Bun.sleep(5_000).then(() => "still running")]);
+    expect(code).toBe(1);
+    await until("the reason", () => stderr.text.includes("doomed is gone; stopped watching"), 2_000);
+  } finally {
+    if (child.exitCode === null) child.kill("SIGKILL");
+  }
+}, 30_000);
