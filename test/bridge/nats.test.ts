@@ -372,11 +372,11 @@ describe.skipIf(natsSkipReason !== null)("NATS JetStream bridge (real nats-serve
     }
   });
 
-  test("a nats-server killed (SIGKILL) and restarted mid-stream: nothing lost, nothing duplicated", async () => {
-    const [writer, log] = AtomicLog.newClaimed(Trade, geometry);
-    const bridge = await publish(log, { servers: server.url, stream: "CRASH", subject: "crash", maxInFlight: 16, ackTimeoutMs: 1000 });
-    const rep = await replica(Trade, { servers: server.url, stream: "CRASH", open: geometry });
-    // A steady writer: 200 records every 2 ms (about 60 k rec/s) until told to stop.
+  /**
+   * A steady writer (200 records every 2 ms, about 60 k rec/s) while the server is SIGKILLed
+   * 300 ms in, restarted 300 ms later, and left running `afterMs` more. Returns the records written.
+   */
+  async function killAndRestartWhileWriting(writer: Writer<TradeView, TradeData>, afterMs: number): Promise<number> {
     let writing = true;
     const writing$ = (async () => {
       while (writing) {
@@ -388,10 +388,17 @@ describe.skipIf(natsSkipReason !== null)("NATS JetStream bridge (real nats-serve
     await server.kill("SIGKILL");
     await Bun.sleep(300);
     await server.launch();
-    await Bun.sleep(700);
+    await Bun.sleep(afterMs);
     writing = false;
     await writing$;
-    const N = writer.nextSequence;
+    return writer.nextSequence;
+  }
+
+  test("a nats-server killed (SIGKILL) and restarted mid-stream: nothing lost, nothing duplicated", async () => {
+    const [writer, log] = AtomicLog.newClaimed(Trade, geometry);
+    const bridge = await publish(log, { servers: server.url, stream: "CRASH", subject: "crash", maxInFlight: 16, ackTimeoutMs: 1000 });
+    const rep = await replica(Trade, { servers: server.url, stream: "CRASH", open: geometry });
+    const N = await killAndRestartWhileWriting(writer, 700);
     expect(N).toBeLessThan(geometry.retainedCapacity); // the window still held everything while the server was down
     await acked(bridge, N, 20_000);
     expect(await rep.waitFor(N, 20_000)).toBe(true);
@@ -410,21 +417,7 @@ describe.skipIf(natsSkipReason !== null)("NATS JetStream bridge (real nats-serve
     const [writer, log] = AtomicLog.newClaimed(Trade, geometry);
     // An acknowledgement time-out far beyond the test's deadline: only the reconnect can unblock the bridge.
     const bridge = await publish(log, { servers: server.url, stream: "RECON", subject: "recon", maxInFlight: 16, ackTimeoutMs: 120_000 });
-    let writing = true;
-    const writing$ = (async () => {
-      while (writing) {
-        await appendUpTo(writer, writer.nextSequence + 200, 0, Number.MAX_SAFE_INTEGER);
-        await Bun.sleep(2);
-      }
-    })();
-    await Bun.sleep(300);
-    await server.kill("SIGKILL");
-    await Bun.sleep(300);
-    await server.launch();
-    await Bun.sleep(500);
-    writing = false;
-    await writing$;
-    const N = writer.nextSequence;
+    const N = await killAndRestartWhileWriting(writer, 500);
     await acked(bridge, N, 15_000);
     const stats = bridge.stats();
     expect(stats.lost).toBe(0);
