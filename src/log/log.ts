@@ -207,6 +207,18 @@ export class AtomicLog<V extends RecordView, D> {
       durable.sync(win.headPhys, win.head, st.countOf(win.headPhys), st.segmentCapacity);
       durable.markClosed();
     }
+    this.letGo();
+  }
+
+  /**
+   * What this process holds of a durable log beyond its memory: the reaper, the syncer and
+   * waker threads, its process-table entry and the writer lock. Dropped at the end of close(),
+   * and alone (nothing flushed, no pin or claim released) by test/support/durable.ts
+   * `simulateCrash`, which plays a process that died.
+   */
+  private letGo(): void {
+    const opened = this.opened!;
+    const durable = this.state.durable!;
     clearInterval(opened.reaper);
     durable.syncerProcess?.stop();
     durable.syncerProcess = null;
