@@ -34,6 +34,7 @@ import { do_not_optimize } from "mitata";
 import { AtomicLog, type Snapshot } from "../src/index.ts";
 import { Trade, type TradeData, type TradeView } from "../src/generated/market.ts";
 import { RoundChild, serveRounds } from "./support/child.ts";
+import { fillTrades } from "./support/fill.ts";
 import { duration, mrec, p50, perRound, printTable, range, stats, type RatioCell, type Row } from "./support/report.ts";
 import { anchorDescription, num, rustAnchor, rustAppend, rustRefreshCost, rustSnapIter, type RustRun } from "./support/rust-anchor.ts";
 
@@ -289,26 +290,7 @@ function snapshotForOf(): number {
 
 // ---------------------------------------------------------------- parent: large segments
 const [bigWriter, bigLog] = AtomicLog.newClaimed(Trade, { retainedCapacity: RETAINED, segmentCapacity: BIG_SEG });
-function bigFill(): void {
-  let left = BIG_SEG;
-  let i = 0;
-  while (left > 0) {
-    const span = bigWriter.reserveMany(Math.min(left, 4096));
-    const v = span.view;
-    const end = span.base + span.length * 32;
-    for (let o = span.base; o < end; o += 32, i++) {
-      v.byteOffset = o;
-      v.ts = i;
-      v.id = i;
-      v.price = i * 0.5;
-      v.qty = i;
-      v.side = i & 1;
-    }
-    left -= span.length;
-    bigWriter.commit();
-  }
-}
-for (let i = 0; i < RETAINED / BIG_SEG + 2; i++) bigFill();
+for (let i = 0; i < RETAINED / BIG_SEG + 2; i++) fillTrades(bigWriter, BIG_SEG);
 /** Same loop as snapshotChunksManual, its own function (own JIT profile), over the 65536-record log. */
 function bigChunksManual(): number {
   const snap = bigLog.snapshot();

@@ -19,6 +19,7 @@ import { do_not_optimize } from "mitata";
 import { AtomicLog } from "../../src/index.ts";
 import { Trade } from "../../src/generated/market.ts";
 import { median, p50, perRound } from "../support/report.ts";
+import { fillTrades } from "../support/fill.ts";
 
 const sibling = (process.argv.find((a) => a.startsWith("--sibling="))?.split("=")[1] ?? "idle") as "idle" | "fp" | "memory" | "hog";
 
@@ -52,21 +53,7 @@ if (process.env.PROBE_PINNED !== "1") {
 const RETAINED = 1 << 20;
 function filledLog(segmentCapacity: number) {
   const [w, log] = AtomicLog.newClaimed(Trade, { retainedCapacity: RETAINED, segmentCapacity });
-  let i = 0;
-  for (let n = 0; n < RETAINED + 2 * segmentCapacity; n += 4096) {
-    const s = w.reserveMany(4096);
-    const v = s.view;
-    const end = s.base + s.length * 32;
-    for (let o = s.base; o < end; o += 32, i++) {
-      v.byteOffset = o;
-      v.ts = i;
-      v.id = i;
-      v.price = i * 0.5;
-      v.qty = i;
-      v.side = i & 1;
-    }
-    w.commit();
-  }
+  fillTrades(w, RETAINED + 2 * segmentCapacity);
   const s = log.snapshot();
   const n = s.length;
   s.release();
