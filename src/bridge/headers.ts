@@ -140,6 +140,15 @@ export class BridgeMessageHeaders {
   }
 }
 
+/**
+ * The bytes of a bridge message's headers with every number at its widest (a safe integer's
+ * 16 digits): what sizes messages against `max_payload` and `max_msg_size`, and stream limits.
+ */
+export function widestHeaderBytes(template: BridgeMessageHeaders, segmentCapacity: number): number {
+  const widest = Number.MAX_SAFE_INTEGER;
+  return template.message(widest, segmentCapacity, widest, widest).encode().byteLength;
+}
+
 /** Whether `value` can be a header value as it is (no CR or LF, no surrounding blanks: what the client's `set` would refuse or trim). */
 export function isHeaderValue(value: string): boolean {
   return !/[\r\n]/.test(value) && value.trim() === value;

@@ -32,7 +32,7 @@ import type { Cursor, CursorStart } from "../log/cursor.ts";
 import type { RecordView } from "../records/record-view.ts";
 import { FingerprintMismatchError, InvalidOptionError } from "../errors.ts";
 import { BridgeFencedError, BridgeStreamError } from "./errors.ts";
-import { BridgeMessageHeaders, isHeaderValue, readMeta, type MessageHeaders } from "./headers.ts";
+import { BridgeMessageHeaders, isHeaderValue, readMeta, widestHeaderBytes, type MessageHeaders } from "./headers.ts";
 import { bridgeStream, link, storedAt, type ConnectOptions } from "./nats.ts";
 import { intendedLimits, limitsOf, limitsWarning, resolveRetention, type Retention, type StreamLimits } from "./retention.ts";
 
@@ -183,8 +183,8 @@ export async function publish<V extends RecordView, D>(log: AtomicLog<V, D>, opt
   try {
     // The largest headers a message carries (every number at its widest), measured: a guessed
     // allowance let a long record name push full messages past the limits, refused for ever.
-    const widest = Number.MAX_SAFE_INTEGER;
-    const headerBytes = new BridgeMessageHeaders(log.codec.name, log.codec.fingerprint, S).message(widest, S, widest, widest).encode().byteLength;
+    const headers = new BridgeMessageHeaders(log.codec.name, log.codec.fingerprint, S);
+    const headerBytes = widestHeaderBytes(headers, S);
     const maxPayload = nc.info?.max_payload ?? 1 << 20;
     const fit = Math.floor((maxPayload - headerBytes) / rec);
     if (fit < 1) throw new InvalidOptionError("codec", log.codec.name, `a record that fits the server's max_payload (${maxPayload} bytes) with the bridge's ${headerBytes} bytes of headers`);
@@ -234,7 +234,7 @@ export async function publish<V extends RecordView, D>(log: AtomicLog<V, D>, opt
       }
     }
     const cursor = log.cursor({ from, gated: options.gated ?? false });
-    return new Bridge(log, { nc, owned, js: jetstream(nc), jsm, stream, subject, cursor, last, lostBase, maxInFlight, maxRecords, ackTimeoutMs, limits });
+    return new Bridge(log, { nc, owned, js: jetstream(nc), jsm, stream, subject, cursor, last, lostBase, maxInFlight, maxRecords, ackTimeoutMs, limits, headers });
   } catch (error) {
     if (owned) await nc.close();
     throw error;
@@ -256,6 +256,8 @@ interface BridgeInit<V extends RecordView, D> {
   maxRecords: number;
   ackTimeoutMs: number;
   limits: Pick<BridgeStats, "streamLimits" | "limitsWarning">;
+  /** The message header template (its widest message sized `maxRecords`). */
+  headers: BridgeMessageHeaders;
 }
 
 /**
@@ -304,7 +306,7 @@ export class Bridge<V extends RecordView, D> implements AsyncDisposable {
     this.init = init;
     this.cursor = init.cursor;
     this.fingerprint = log.codec.fingerprint;
-    this.headers = new BridgeMessageHeaders(log.codec.name, log.codec.fingerprint, log.segmentCapacity);
+    this.headers = init.headers;
     this.recBytes = log.codec.byteLength;
     this.expectNext = init.last;
     this.ackedStreamSeq = init.last;

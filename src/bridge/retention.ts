@@ -23,7 +23,7 @@ import type { StreamConfig } from "@nats-io/jetstream";
 import type { AtomicLog } from "../log/log.ts";
 import type { RecordView } from "../records/record-view.ts";
 import { InvalidOptionError } from "../errors.ts";
-import { BridgeHeaders } from "./headers.ts";
+import { BridgeMessageHeaders, widestHeaderBytes } from "./headers.ts";
 
 /**
  * How the bridge sets a stream's limits: `"window"` (mirror the log's
@@ -73,19 +73,8 @@ const HEADER_SLACK = 64;
  * test measures the server's own accounting against it.
  */
 export function messageOverheadBound(recordName: string, fingerprint: string, segmentCapacity: number, subject: string): number {
-  const wide = 16; // a safe integer's most decimal digits
-  const values: [string, number][] = [
-    [BridgeHeaders.Record, utf8(recordName)],
-    [BridgeHeaders.Fingerprint, fingerprint.length],
-    [BridgeHeaders.Sequence, wide],
-    [BridgeHeaders.Count, String(segmentCapacity).length],
-    [BridgeHeaders.Lost, wide],
-    [BridgeHeaders.SegmentCapacity, String(segmentCapacity).length],
-    [BridgeHeaders.MsgId, fingerprint.length + 1 + wide],
-    ["Nats-Expected-Last-Sequence", wide],
-  ];
-  // "NATS/1.0\r\n", then "Name: value\r\n" per header, then "\r\n".
-  const headerBytes = 10 + values.reduce((sum, [name, value]) => sum + name.length + 2 + value + 2, 0) + 2;
+  // The headers as the bridge encodes them: sized from the encoder itself, never a copied list.
+  const headerBytes = widestHeaderBytes(new BridgeMessageHeaders(recordName, fingerprint, segmentCapacity), segmentCapacity);
   return 34 + utf8(subject) + headerBytes + HEADER_SLACK;
 }
 
