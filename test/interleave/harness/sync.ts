@@ -191,7 +191,8 @@ export function decide(sync: Int32Array): void {
       endExecution(sync, blocked ? Status.DEADLOCK : Status.FINISHED);
       return;
     }
-    if (RealAtomics.load(sync, G.STRICT_TIMED) !== 0 && (enabled & ~timedMask(sync, parties)) === 0) {
+    const timed = timedMask(sync, parties);
+    if (RealAtomics.load(sync, G.STRICT_TIMED) !== 0 && (enabled & ~timed) === 0) {
       // Only timed waits could go on: in production they would, after their time-out. A scenario
       // that says its wake-ups are never lost reports this as the lost wake-up it is.
       endExecution(sync, Status.DEADLOCK);
@@ -213,7 +214,7 @@ export function decide(sync: Int32Array): void {
         return;
       }
     } else {
-      choice = defaultChoice(sync, enabled, prev, parties);
+      choice = defaultChoice(sync, enabled, timed, prev, parties);
     }
     const at = TRACE_BASE + step * TRACE_WORDS;
     RealAtomics.store(sync, at + T.CHOICE, choice);
@@ -225,7 +226,7 @@ export function decide(sync: Int32Array): void {
     let spinning = 0;
     for (let p = 0; p < parties; p++) if ((enabled & (1 << p)) !== 0 && RealAtomics.load(sync, pw(p, P.OP_KIND)) === Op.PAUSE) spinning |= 1 << p;
     RealAtomics.store(sync, at + T.SPINNING, spinning);
-    RealAtomics.store(sync, at + T.TIMED, timedMask(sync, parties));
+    RealAtomics.store(sync, at + T.TIMED, timed);
     RealAtomics.store(sync, G.STEP, step + 1);
     if (choice >= KILL) {
       RealAtomics.store(sync, pw(choice - KILL, P.STATE), State.KILLED);
@@ -252,8 +253,7 @@ function timedMask(sync: Int32Array, parties: number): number {
  * pass). Timing a wait out while a party could run, as the default, would have a party that
  * waits in slices loop without ever letting the others run.
  */
-function defaultChoice(sync: Int32Array, enabled: number, prev: number, parties: number): number {
-  const timed = timedMask(sync, parties);
+function defaultChoice(sync: Int32Array, enabled: number, timed: number, prev: number, parties: number): number {
   const runnable = (p: number) => (enabled & (1 << p)) !== 0 && (timed & (1 << p)) === 0;
   const spinning = (p: number) => RealAtomics.load(sync, pw(p, P.OP_KIND)) === Op.PAUSE;
   if (prev >= 0 && runnable(prev) && !spinning(prev)) return prev;
